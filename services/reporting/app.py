@@ -1,0 +1,15 @@
+"""The reporting service, served under `/reporting/v1`."""
+
+from fastapi import FastAPI
+
+from shared.service_app import ServiceSpec, create_service_app
+
+PREFIX = "/reporting/v1"
+
+
+def spec() -> ServiceSpec:
+    return ServiceSpec(name="reporting", prefix=PREFIX, title="warnex reporting (统计)")
+
+
+def create_app() -> FastAPI:
+    return create_service_app(spec())

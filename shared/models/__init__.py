@@ -1,0 +1,26 @@
+"""Every table of the shared schema, one module per aggregate, one metadata.
+
+Place-bound tables carry `county_code` inside their primary key and every unique
+key (SPEC §10), so that Citus can distribute them by county without change.
+"""
+
+from sqlmodel import SQLModel
+
+from shared.models.audit import AuditRecord
+from shared.models.events import ConsumerPosition, Event, JobRun
+from shared.models.principals import Principal
+from shared.models.registry import Household, Member, Region
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AuditRecord",
+    "ConsumerPosition",
+    "Event",
+    "Household",
+    "JobRun",
+    "Member",
+    "Principal",
+    "Region",
+    "metadata",
+]

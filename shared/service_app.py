@@ -1,0 +1,132 @@
+"""What every warnex service app has: health, readiness, metrics, problem+json
+errors, request logs, body limits, and its background workers.
+
+A service app's routes are relative (`/batches`); it is always mounted under
+its API.md prefix (`/ingest/v1`), whether one service runs or all four.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+
+from shared.db import close_database, get_database, open_database
+from shared.errors import ServiceUnavailable, install_error_handlers
+from shared.limits import BodyLimitMiddleware
+from shared.migrate import head_revision
+from shared.observability import RequestLogMiddleware, configure_logging, metrics_endpoint
+from shared.settings import get_settings
+
+if TYPE_CHECKING:
+    from shared.events import EventConsumer
+    from shared.scheduler import Job
+
+log = structlog.get_logger("warnex.app")
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    prefix: str
+    title: str
+    routers: Sequence[APIRouter] = ()
+    consumers: Sequence[EventConsumer] = ()
+    jobs: Sequence[Job] = ()
+    # Paths (relative to the prefix) that take bulk uploads and the larger body limit.
+    bulk_paths: tuple[str, ...] = ()
+    description: str = ""
+    tags: list[dict[str, str]] = field(default_factory=list)
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+    head = head_revision()
+
+    @router.get("/healthz", summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="The database answers and the schema is current")
+    async def readyz() -> dict[str, str]:
+        try:
+            async with get_database().engine.connect() as conn:
+                current = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        except Exception:
+            raise ServiceUnavailable(
+                "The database cannot be reached.", headers={"Retry-After": "5"}
+            ) from None
+        if current != head:
+            raise ServiceUnavailable(
+                "The schema is not at the current migration; run `warnex migrate`.",
+                headers={"Retry-After": "30"},
+            )
+        return {"status": "ready", "schema": str(current)}
+
+    router.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+    return router
+
+
+@asynccontextmanager
+async def _workers(spec: ServiceSpec) -> AsyncIterator[None]:
+    settings = get_settings()
+    if not settings.run_workers or not (spec.consumers or spec.jobs):
+        yield
+        return
+    from shared.scheduler import start_scheduler
+
+    db = get_database()
+    tasks = [
+        asyncio.create_task(c.run_forever(db), name=f"consumer:{c.name}") for c in spec.consumers
+    ]
+    scheduler = start_scheduler(db, spec.jobs) if spec.jobs else None
+    try:
+        yield
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def create_service_app(spec: ServiceSpec) -> FastAPI:
+    """The FastAPI app of one service, with everything every service has."""
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, settings.log_format)
+        await open_database(settings)
+        try:
+            async with _workers(spec):
+                yield
+        finally:
+            await close_database()
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version="1",
+        lifespan=lifespan,
+        openapi_tags=spec.tags or None,
+    )
+    app.state.spec = spec
+    install_error_handlers(app)
+    app.include_router(_health_router())
+    for router in spec.routers:
+        app.include_router(router)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.body_limit_bytes,
+        bulk_limit=settings.bulk_body_limit_bytes,
+        bulk_paths=tuple(spec.prefix + p for p in spec.bulk_paths),
+    )
+    app.add_middleware(RequestLogMiddleware, service=spec.name)
+    return app
