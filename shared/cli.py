@@ -110,7 +110,9 @@ def serve(
     (factory,) = [ep for ep in entry_points(group="warnex.apps") if ep.name == "all"]
     create_app = factory.load()
     application = create_app(None if service == "all" else [service])
-    where = "embedded PostgreSQL in " + str(settings.data_dir) if settings.embedded else "DATABASE_URL"
+    where = (
+        "embedded PostgreSQL in " + str(settings.data_dir) if settings.embedded else "DATABASE_URL"
+    )
     err.print(f"warnex serving {service} on http://{host}:{port} ({where})")
     err.print(f"  try http://{host}:{port}/ingest/v1/docs")
     uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
@@ -143,7 +145,9 @@ def jobs_list() -> None:
 
 
 @jobs_app.command("run")
-def jobs_run(name: Annotated[str, typer.Argument(help="The job's name, e.g. overdue-scan.")]) -> None:
+def jobs_run(
+    name: Annotated[str, typer.Argument(help="The job's name, e.g. overdue-scan.")],
+) -> None:
     """Run one job now, under the same lock the scheduler takes."""
     jobs = _jobs()
     if name not in jobs:
@@ -172,3 +176,7 @@ def main() -> None:
     except UnsafeSettings as exc:
         err.print(f"[red]refusing to start:[/red] {exc}")
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -14,7 +14,12 @@ from typing import Annotated
 
 import orjson
 from fastapi import Depends
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from shared.embedded import embedded_database_url
 from shared.settings import Settings
@@ -83,7 +88,9 @@ async def open_database(settings: Settings) -> Database:
     global _database, _users
     if _database is None:
         url = await resolve_database_url(settings)
-        _database = Database(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+        _database = Database(
+            url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
     _users += 1
     return _database
 

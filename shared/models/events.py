@@ -35,8 +35,9 @@ class Event(SQLModel, table=True):
     aggregate_type: str = Field(max_length=40)
     aggregate_id: str = Field(sa_column=Column(String(64, collation="C"), nullable=False))
     actor: str = Field(max_length=64)
-    occurred_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    occurred_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()")),
     )
     payload: dict[str, Any] = Field(sa_column=Column(Json, nullable=False))
 
@@ -51,8 +52,9 @@ class ConsumerPosition(SQLModel, table=True):
     event_id: int = Field(
         default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
     )
-    updated_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    updated_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()")),
     )
 
 

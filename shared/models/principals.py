@@ -26,8 +26,9 @@ class Principal(SQLModel, table=True):
     role: str | None = Field(default=None, max_length=20)
     region_code: str | None = Field(default=None, sa_column=Column(RegionCode, nullable=True))
     token_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False, unique=True))
-    created_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    created_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -20,8 +20,9 @@ class Region(SQLModel, table=True):
     name: str = Field(max_length=100)
     level: str = Field(max_length=10)
     parent_code: str | None = Field(default=None, sa_column=Column(RegionCode, nullable=True))
-    updated_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    updated_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
 
 
@@ -36,8 +37,9 @@ class Household(SQLModel, table=True):
     region_code: str = Field(sa_column=Column(RegionCode, nullable=False))
     category: str = Field(max_length=24)  # general | poverty_alleviated
     head_name: str = Field(max_length=50)
-    updated_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    updated_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
 
 

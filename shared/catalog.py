@@ -1,0 +1,109 @@
+"""The fixed codes of SPEC.md with their Chinese labels: departments, warning
+types, monitoring types, risk types, measure categories. Cadences and figures
+are policy (shared/policy.py), not catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class WarningType:
+    code: str
+    label: str
+    department: str
+    # periodic: pushed on a cadence, zero reports count; event: pushed within days of an event
+    kind: Literal["periodic", "event"]
+
+
+DEPARTMENTS: dict[str, str] = {
+    "medical_insurance": "医疗保障局",
+    "civil_affairs": "民政局",
+    "housing": "住房和城乡建设局",
+    "water": "水利局",
+    "human_resources": "人力资源和社会保障局",
+    "health": "卫生健康局",
+    "disabled_persons_federation": "残疾人联合会",
+    "emergency_management": "应急管理局",
+    "education": "教育局",
+    "agriculture": "农业农村局",
+}
+
+WARNING_TYPES: dict[str, WarningType] = {
+    t.code: t
+    for t in (
+        WarningType("high_medical_expense", "医疗费用负担过高", "medical_insurance", "periodic"),
+        WarningType("dibao", "新纳入或申请低保", "civil_affairs", "periodic"),
+        WarningType("tekun", "特困供养", "civil_affairs", "periodic"),
+        WarningType("temporary_assistance", "临时救助", "civil_affairs", "periodic"),
+        WarningType("lonely_elderly", "鳏寡孤独", "civil_affairs", "periodic"),
+        WarningType("left_behind_child", "留守困境儿童", "civil_affairs", "periodic"),
+        WarningType("unsafe_housing", "住房安全", "housing", "periodic"),
+        WarningType("unsafe_drinking_water", "饮水安全", "water", "periodic"),
+        WarningType("unemployment", "失业", "human_resources", "periodic"),
+        WarningType("unstable_employment", "就业不稳", "human_resources", "periodic"),
+        WarningType("serious_illness", "新增大病患者", "health", "periodic"),
+        WarningType("epidemic_impact", "因疫", "health", "event"),
+        WarningType("severe_disability", "重度残疾", "disabled_persons_federation", "periodic"),
+        WarningType("disaster", "因灾", "emergency_management", "event"),
+        WarningType("school_dropout", "失学辍学", "education", "event"),
+        WarningType(
+            "poor_new_university_student", "家庭经济特别困难大学新生", "education", "event"
+        ),
+        WarningType("industry_risk", "产业风险", "agriculture", "event"),
+    )
+}
+
+# Types whose record timeliness is checked against the event date (SPEC §3).
+EVENT_DATED_TYPES = frozenset({"disaster", "epidemic_impact", "school_dropout", "industry_risk"})
+
+MONITORING_TYPES: dict[str, str] = {
+    "unstable_alleviated": "脱贫不稳定户",
+    "marginal": "边缘易致贫户",
+    "sudden_hardship": "突发严重困难户",
+}
+
+RISK_TYPES: dict[str, str] = {
+    "illness": "因病",
+    "disability": "因残",
+    "schooling": "因学",
+    "disaster": "因灾",
+    "accident": "因意外事故",
+    "epidemic": "因疫",
+    "lack_of_labour": "缺劳动力",
+    "lack_of_skills": "缺技术",
+    "lack_of_funds": "缺资金",
+    "industry_failure": "产业项目失败",
+    "unstable_employment": "务工就业不稳",
+    "housing": "住房安全",
+    "drinking_water": "饮水安全",
+    "other": "其他",
+}
+
+HOUSEHOLD_CATEGORIES: dict[str, str] = {
+    "general": "一般农户",
+    "poverty_alleviated": "脱贫户",
+}
+
+LABOUR_CAPACITIES: dict[str, str] = {
+    "full": "有劳动能力",
+    "weak": "弱劳动力",
+    "partial": "半劳动力",
+    "none": "无劳动能力",
+}
+
+RELATIONS: dict[str, str] = {
+    "head": "户主",
+    "spouse": "配偶",
+    "child": "子女",
+    "parent": "父母",
+    "grandchild": "孙子女",
+    "sibling": "兄弟姐妹",
+    "other": "其他",
+}
+
+
+def types_of(department: str) -> list[WarningType]:
+    """The warning types a department may push."""
+    return [t for t in WARNING_TYPES.values() if t.department == department]

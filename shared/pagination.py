@@ -1,0 +1,103 @@
+"""Keyset pages: `{"items": [...], "next_cursor": "..." | null}`.
+
+A cursor is the sort key of the last item of a page, base64url-encoded JSON. It
+stays right when rows are inserted between two requests (unlike an offset), and
+each page is one index range scan however deep the caller reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
+
+import orjson
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, tuple_
+
+from shared.errors import invalid
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class PageParams(BaseModel):
+    limit: int
+    cursor: str | None
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    raw = orjson.dumps([_plain(v) for v in key])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+_PARSERS: dict[type, Callable[[Any], Any]] = {
+    date: date.fromisoformat,
+    datetime: datetime.fromisoformat,
+    UUID: UUID,
+    int: int,
+    str: str,
+}
+
+
+def decode_cursor(cursor: str, types: Sequence[type]) -> tuple[Any, ...]:
+    """The key a cursor holds, typed as `types`; 422 for a cursor we did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = orjson.loads(raw)
+        if not isinstance(values, list) or len(values) != len(types):
+            raise ValueError
+        return tuple(
+            None if v is None else _PARSERS[t](v) for v, t in zip(values, types, strict=True)
+        )
+    except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
+        raise invalid("cursor", "invalid_cursor", "The cursor is not one this list gave.") from None
+
+
+def after(
+    columns: Sequence[ColumnElement[Any]], cursor: str | None, types: Sequence[type]
+) -> ColumnElement[bool] | None:
+    """The WHERE clause that starts a page after `cursor` (None: no clause)."""
+    if cursor is None:
+        return None
+    key = decode_cursor(cursor, types)
+    return tuple_(*columns) > tuple_(*key)
+
+
+def page_of(
+    rows: Sequence[T], limit: int, key: Callable[[T], Sequence[Any]]
+) -> tuple[list[T], str | None]:
+    """Split `limit + 1` fetched rows into a page and the cursor of the next one."""
+    items = list(rows[:limit])
+    next_cursor = encode_cursor(key(items[-1])) if len(rows) > limit and items else None
+    return items, next_cursor
