@@ -1,0 +1,329 @@
+"""Publishing events and consuming them in order (SPEC §8).
+
+Every state change writes one row to `events` in the same transaction as the
+change (STYLE.md rule 6): `publish()` inserts it in the caller's transaction and
+never commits. A consumer (`EventConsumer`) keeps its position in
+`consumer_positions` and applies each event exactly once, even when writers
+commit out of id order.
+
+Set-based writers (STYLE.md rule 5) emit their events with one statement and
+one notification, in the transaction that changes the rows:
+
+    await session.execute(text(
+        "INSERT INTO events (county_code, type, aggregate_type, aggregate_id, actor, payload)"
+        " SELECT c.county_code, 'case.overdue', 'case', c.case_id, :actor,"
+        "        jsonb_build_object('deadline', c.deadline)"
+        " FROM cases c JOIN overdue_now o USING (county_code, case_id)"
+    ), {"actor": "system:overdue-scan"})
+    await notify(session)
+
+Such a writer is responsible for keeping ID numbers and names out of the payload
+(`publish()` checks each payload; a set-based statement cannot be checked here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import Database
+from shared.idcard import InvalidIdNumber, parse_id_number
+from shared.models.columns import Json
+from shared.observability import EVENTS_APPLIED
+
+log = structlog.get_logger("warnex.events")
+
+CHANNEL = "warnex_events"
+_BACKOFF_FIRST = 1.0
+_BACKOFF_MAX = 30.0
+
+Handler = Callable[[AsyncSession, list["EventRecord"]], Awaitable[None]]
+
+
+def lock_key(namespace: str, name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for `name` within `namespace`.
+
+    The namespace keeps a consumer and a job of the same name from sharing a lock.
+    """
+    digest = hashlib.sha256(f"warnex.{namespace}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+# ---------------------------------------------------------------- publishing
+
+_PERSONAL_KEYS = frozenset({"id_number", "name", "head_name", "phone", "id_sealed"})
+# 17 digits and a check character, not part of a longer run of digits.
+_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9Xx])")
+_ID_LENGTH = 18
+
+
+def _is_id_number(candidate: str) -> bool:
+    # The full GB 11643 check (check character and a real birth date), so that an
+    # 18-digit household id or sequence number is not mistaken for a person's ID.
+    try:
+        parse_id_number(candidate.upper(), today=date.max)
+    except InvalidIdNumber:
+        return False
+    return True
+
+
+def _looks_like_id(value: object) -> bool:
+    if isinstance(value, str):
+        return len(value) >= _ID_LENGTH and any(
+            _is_id_number(m.group()) for m in _ID_LIKE.finditer(value)
+        )
+    # An ID number without an X check character also fits in an int.
+    return isinstance(value, int) and 10**17 <= abs(value) < 10**18 and _is_id_number(str(value))
+
+
+def check_payload(payload: dict[str, Any]) -> None:
+    """Raise ValueError if the payload holds personal data.
+
+    Refused: a key named like a personal field (`id_number`, `name`, `head_name`,
+    `phone`, `id_sealed`) at any depth, or a value holding a valid 18-character
+    resident ID number. The message never repeats the offending value.
+    """
+    stack: list[Any] = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(key, str) and key.lower() in _PERSONAL_KEYS:
+                    raise ValueError(f"an event payload must not hold personal data ({key!r})")
+                if _looks_like_id(key):
+                    raise ValueError("an event payload must not hold an ID number")
+                stack.append(value)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif _looks_like_id(item):
+            raise ValueError("an event payload must not hold an ID number")
+
+
+_INSERT_EVENT = text(
+    "INSERT INTO events (county_code, type, aggregate_type, aggregate_id, actor, payload)"
+    " VALUES (:county_code, :type, :aggregate_type, :aggregate_id, :actor, :payload)"
+    " RETURNING id"
+).bindparams(bindparam("payload", type_=Json))
+_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
+
+
+async def publish(
+    session: AsyncSession,
+    *,
+    type: str,
+    aggregate: tuple[str, str],
+    county_code: str,
+    actor: str,
+    payload: dict[str, Any],
+) -> int:
+    """Append one event in the caller's transaction (never commits); return its id.
+
+    `aggregate` is (aggregate_type, aggregate_id). Raises ValueError if the
+    payload holds personal data; see `check_payload`.
+    Consumers are woken when the caller's transaction commits.
+    """
+    aggregate_type, aggregate_id = aggregate
+    check_payload(payload)
+    event_id = await session.scalar(
+        _INSERT_EVENT,
+        {
+            "county_code": county_code,
+            "type": type,
+            "aggregate_type": aggregate_type,
+            "aggregate_id": aggregate_id,
+            "actor": actor,
+            "payload": payload,
+        },
+    )
+    await notify(session)
+    return int(event_id)
+
+
+async def notify(session: AsyncSession) -> None:
+    """Wake the consumers when the caller's transaction commits.
+
+    PostgreSQL folds identical notifications of one transaction into one and
+    delivers it at commit (nothing at rollback), so calling this once per
+    event or once per transaction costs the same.
+    """
+    await session.execute(_NOTIFY)
+
+
+# ----------------------------------------------------------------- consuming
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One event as a consumer's handler receives it."""
+
+    id: int
+    xid: int
+    county_code: str
+    type: str
+    aggregate_type: str
+    aggregate_id: str
+    actor: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
+# DO NOTHING on an existing row assigns no transaction id, so an idle poll
+# writes nothing and holds back nobody's xmin.
+_ENSURE_POSITION = text(
+    "INSERT INTO consumer_positions (name) VALUES (:name) ON CONFLICT (name) DO NOTHING"
+)
+_READ_POSITION = text("SELECT xid, event_id FROM consumer_positions WHERE name = :name")
+# Why `xid < xmin` makes the position safe: an event's xid is its writing
+# transaction's id, assigned in start order, not commit order, so a transaction
+# with a lower xid may commit after one with a higher xid (and event ids, taken
+# from a sequence, are no better). pg_snapshot_xmin(pg_current_snapshot()) is the
+# oldest transaction still running when this statement's snapshot was taken
+# (cluster-wide, including this consumer's own transaction); every transaction
+# below it has committed or aborted, and the committed ones are visible to this
+# very snapshot. So no row can ever appear below the bound after we have read
+# past it, and advancing the position to the last (xid, id) read skips nothing.
+# The price: a long-running writing transaction anywhere on the server holds
+# back every consumer until it ends.
+_READ_EVENTS = text(
+    "SELECT id, xid, county_code, type, aggregate_type, aggregate_id, actor,"
+    " occurred_at, payload FROM events"
+    " WHERE (xid, id) > (:xid, :event_id)"
+    " AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    " ORDER BY xid, id LIMIT :batch"
+)
+_WRITE_POSITION = text(
+    "UPDATE consumer_positions SET xid = :xid, event_id = :event_id, updated_at = now()"
+    " WHERE name = :name"
+)
+
+
+class EventConsumer:
+    """A named reader of the event log that applies each event exactly once.
+
+    The handler gets the batch's events of the wanted `types` (all types if
+    None) and the session of the batch's transaction; it must not commit. Its
+    writes and the consumer's new position commit together, so a failed batch
+    is re-delivered whole. Replicas of the same consumer take turns through an
+    advisory lock; transactions must run at READ COMMITTED (PostgreSQL's default).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        types: frozenset[str] | None = None,
+        batch_size: int = 2000,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.name = name
+        self.handler = handler
+        self.types = types
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._lock_key = lock_key("consumer", name)
+
+    async def run_once(self, db: Database) -> int:
+        """Apply one batch in one transaction; return the number of events scanned.
+
+        Returns 0 when there is nothing new below the visibility bound, or when
+        another replica of this consumer holds the lock.
+        """
+        async with db.transaction() as session:
+            scanned, handled = await self._batch(session)
+        if handled:
+            EVENTS_APPLIED.labels(self.name).inc(handled)
+        return scanned
+
+    async def _batch(self, session: AsyncSession) -> tuple[int, int]:
+        if not await session.scalar(_TRY_LOCK, {"key": self._lock_key}):
+            return 0, 0
+        await session.execute(_ENSURE_POSITION, {"name": self.name})
+        # The lock was taken by an earlier statement, so at READ COMMITTED this
+        # read sees the position committed by whichever replica held it before.
+        xid, event_id = (await session.execute(_READ_POSITION, {"name": self.name})).one()
+        rows = await session.execute(
+            _READ_EVENTS, {"xid": xid, "event_id": event_id, "batch": self.batch_size}
+        )
+        events = [EventRecord(**row._mapping) for row in rows]
+        if not events:
+            return 0, 0
+        wanted = events if self.types is None else [e for e in events if e.type in self.types]
+        if wanted:
+            await self.handler(session, wanted)
+        last = events[-1]
+        await session.execute(
+            _WRITE_POSITION, {"name": self.name, "xid": last.xid, "event_id": last.id}
+        )
+        return len(events), len(wanted)
+
+    async def drain(self, db: Database) -> int:
+        """Run batches until nothing is left to read now; return the total scanned."""
+        total = 0
+        while scanned := await self.run_once(db):
+            total += scanned
+        return total
+
+    async def run_forever(self, db: Database) -> None:
+        """Drain whenever an event is committed (LISTEN), or every `poll_seconds`.
+
+        Errors are logged (their type only: a message may hold SQL parameters)
+        and retried after a back-off of 1 s doubling to 30 s, on a new listening
+        connection; a batch that keeps failing is retried, never skipped.
+        Returns only by cancellation, closing its connection.
+        """
+        backoff = _BACKOFF_FIRST
+        wake = asyncio.Event()
+        while True:
+            try:
+                conn = await asyncpg.connect(db.url)
+                try:
+                    await conn.add_listener(CHANNEL, lambda *_: wake.set())
+                    conn.add_termination_listener(lambda _: wake.set())
+                    while not conn.is_closed():
+                        # Cleared before draining: a commit during the drain wakes us again.
+                        wake.clear()
+                        await self.drain(db)
+                        backoff = _BACKOFF_FIRST
+                        with contextlib.suppress(TimeoutError):  # polling covers a lost NOTIFY
+                            await asyncio.wait_for(wake.wait(), self.poll_seconds)
+                    raise ConnectionError("the listening connection was closed")
+                finally:
+                    await _close_quietly(conn)
+            except Exception as exc:
+                log.error("consumer_failed", consumer=self.name, error=type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _BACKOFF_MAX)
+
+
+async def _close_quietly(conn: asyncpg.Connection) -> None:
+    try:
+        await asyncio.wait_for(conn.close(), 5)
+    except Exception:
+        conn.terminate()
+    except BaseException:  # cancelled while closing: still release the connection
+        conn.terminate()
+        raise
+
+
+async def position(db_or_session: Database | AsyncSession, name: str) -> tuple[int, int]:
+    """A consumer's position as (xid, event_id); (0, 0) before its first batch."""
+    if isinstance(db_or_session, Database):
+        async with db_or_session.transaction() as session:
+            return await position(session, name)
+    row = (await db_or_session.execute(_READ_POSITION, {"name": name})).one_or_none()
+    return (0, 0) if row is None else (int(row[0]), int(row[1]))
