@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
@@ -115,6 +116,9 @@ def serve(
     )
     err.print(f"warnex serving {service} on http://{host}:{port} ({where})")
     err.print(f"  try http://{host}:{port}/ingest/v1/docs")
+    # uvicorn re-raises SIGTERM once it has shut down; with the default handler the
+    # process would die before atexit stops the embedded server it started.
+    signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(128 + signum))
     uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
 
 

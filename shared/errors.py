@@ -224,8 +224,12 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return _validation_problem(request, exc)
 
-    async def http(_: Request, exc: Exception) -> Response:
+    async def http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and isinstance(exc.__cause__, DomainError):
+            # FastAPI turns any error raised while it reads the body into a 400;
+            # the body limit (shared.limits) raises its 413 there.
+            return await domain(request, exc.__cause__)
         titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required"}
         return problem_response(
             exc.status_code,
@@ -233,7 +237,13 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=dict(exc.headers or {}),
         )
 
-    async def unexpected(_: Request, exc: Exception) -> Response:
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette calls this from outside the request-log middleware, which has
+        # already reset the request id and will not add its header; the id it
+        # chose is still in the scope's state.
+        request_id = current_request_id() or getattr(request.state, "request_id", None)
+        ids = {"request_id": request_id} if request_id else {}
+        headers = {"x-request-id": request_id} if request_id else {}
         if _is_database_down(exc):
             log.warning("database_unavailable", error_type=type(exc).__name__)
             return problem_response(
@@ -241,13 +251,16 @@ def install_error_handlers(app: FastAPI) -> None:
                 title="Service unavailable",
                 type_="urn:warnex:problem:database_unavailable",
                 detail="The database cannot be reached; try again shortly.",
-                headers={"Retry-After": "5"},
+                headers={"Retry-After": "5", **headers},
+                extra=ids,
             )
         log.error("unhandled_error", error_type=type(exc).__name__, frames=_frames(exc))
         return problem_response(
             500,
             title="Internal error",
             detail="Something went wrong on our side; quote the request id when you report it.",
+            headers=headers,
+            extra=ids,
         )
 
     app.add_exception_handler(DomainError, domain)

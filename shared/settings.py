@@ -29,8 +29,13 @@ MIN_SECRET_BYTES = 32
 _KNOWN_WEAK = {"changeme", "secret", "warnex", "test", "password"}
 
 
-class UnsafeSettings(ValueError):
-    """A setting that would run the deployment unsafely; start-up stops."""
+class UnsafeSettings(Exception):
+    """A setting that would run the deployment unsafely; start-up stops.
+
+    Not a ValueError: pydantic would wrap one raised in a validator into a
+    ValidationError, which the CLI does not catch and whose text echoes the
+    inputs (the secret key, the database password).
+    """
 
 
 def decode_secret(raw: str) -> bytes:
@@ -41,7 +46,8 @@ def decode_secret(raw: str) -> bytes:
         key = base64.b64decode(raw.strip(), validate=True)
     except (binascii.Error, ValueError):
         try:
-            key = base64.urlsafe_b64decode(raw.strip())
+            # The URL-safe alphabet, strictly: a passphrase must not pass as base64.
+            key = base64.b64decode(raw.strip(), altchars=b"-_", validate=True)
         except (binascii.Error, ValueError):
             raise UnsafeSettings("WARNEX_SECRET_KEY must be base64") from None
     if len(key) < MIN_SECRET_BYTES:

@@ -96,3 +96,5 @@ def test_serve_starts_on_a_fresh_data_directory_and_keeps_data_across_a_restart(
         assert (data_dir / "secret.key").read_text() == secret
     finally:
         _stop(second)
+    # The last warnex process to leave stops the embedded server it started.
+    assert not (data_dir / "pgdata" / "postmaster.pid").exists()
