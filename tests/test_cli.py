@@ -309,3 +309,44 @@ async def test_a_real_process_prints_the_token_alone_on_standard_output(cli_env)
     lines = done.stdout.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("wx_")
+
+
+class _JobEntryPoint:
+    """Stands in for a `warnex.jobs` entry point a service declares."""
+
+    def __init__(self, job: object) -> None:
+        self.job = job
+
+    def load(self) -> object:
+        return self.job
+
+
+async def test_jobs_run_runs_the_named_job_now_and_records_the_run(warnex, fresh_db, monkeypatch):
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from shared.scheduler import Job
+
+    async def stamp(session: AsyncSession, *, now: datetime) -> dict[str, int]:
+        await session.execute(
+            text(
+                "INSERT INTO regions (code, name, level) VALUES ('610326000000', '眉县', 'county')"
+            )
+        )
+        return {"stamped": 1}
+
+    job = Job(name="stamp", func=stamp, every=timedelta(minutes=15), description="test job")
+    monkeypatch.setattr(cli, "_jobs", lambda: {"stamp": _JobEntryPoint(job)})
+
+    listed = await warnex("jobs", "list")
+    assert "stamp" in listed.stdout
+    result = await warnex("jobs", "run", "stamp")
+    assert "ran" in result.stdout
+    async with fresh_db.transaction() as session:
+        assert await session.scalar(text("SELECT count(*) FROM regions")) == 1
+        runs = (await session.execute(text("SELECT outcome FROM job_runs"))).scalars().all()
+    assert runs == [{"stamped": 1}]
+
+    unknown = await warnex("jobs", "run", "no-such-job", exit_code=2)
+    assert "no-such-job" in unknown.stderr
