@@ -20,8 +20,8 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from sqlalchemy import select
-from sqlmodel import col
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from shared import clock
 from shared.db import SessionDep
