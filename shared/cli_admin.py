@@ -21,7 +21,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlmodel import col
 
-from shared import clock
+from shared import catalog, clock
 from shared.audit import record
 from shared.auth import ROLES, Principal, hash_token, issue_token
 from shared.db import close_database
@@ -34,18 +34,8 @@ if TYPE_CHECKING:
 
 # The departments that push warnings (SPEC §3): 医保, 民政, 住建, 水利, 人社, 卫健,
 # 残联, 应急管理, 教育, 农业农村. Moves to shared/catalog.py with the other catalogs.
-DEPARTMENTS = (
-    "medical_insurance",
-    "civil_affairs",
-    "housing",
-    "water",
-    "human_resources",
-    "health",
-    "disabled_persons_federation",
-    "emergency_management",
-    "education",
-    "agriculture",
-)
+# The catalog's department codes, in its order.
+DEPARTMENTS = tuple(catalog.DEPARTMENTS)
 
 NAME_MAX = 100  # principals.name is VARCHAR(100)
 
