@@ -14,7 +14,7 @@ import os
 import secrets
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -124,9 +124,9 @@ async def session(db: Database) -> AsyncIterator[AsyncSession]:
             await outer.rollback()
 
 
-def override_sessions(app: object, session: AsyncSession) -> None:
-    """Route every mounted service's requests through `session`, one savepoint each,
-    so that a failed request rolls back exactly what it wrote."""
+def savepoint_sessions(session: AsyncSession) -> Callable[[], AsyncIterator[AsyncSession]]:
+    """A stand-in for `get_session` that runs each request in a savepoint of
+    `session`, so that a failed request rolls back exactly what it wrote."""
 
     async def request_session() -> AsyncIterator[AsyncSession]:
         nested = await session.begin_nested()
@@ -137,8 +137,13 @@ def override_sessions(app: object, session: AsyncSession) -> None:
             raise
         await nested.commit()
 
+    return request_session
+
+
+def override_sessions(app: object, session: AsyncSession) -> None:
+    """Route every mounted service's requests through `session`."""
     for sub in app.state.services.values():  # type: ignore[attr-defined]
-        sub.dependency_overrides[get_session] = request_session
+        sub.dependency_overrides[get_session] = savepoint_sessions(session)
 
 
 @pytest.fixture

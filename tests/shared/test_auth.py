@@ -38,6 +38,7 @@ from shared.auth import (
 from shared.db import get_session
 from shared.errors import Forbidden, NotFound, install_error_handlers
 from shared.models import Principal as PrincipalRow
+from tests.conftest import savepoint_sessions
 
 COUNTY = "610326000000"
 TOWNSHIP = "610326100000"
@@ -73,16 +74,7 @@ def build_app(session: AsyncSession) -> FastAPI:
     async def me(principal: CurrentPrincipal) -> dict[str, str]:
         return {"actor": principal.actor}
 
-    async def request_session() -> AsyncIterator[AsyncSession]:
-        nested = await session.begin_nested()
-        try:
-            yield session
-        except BaseException:
-            await nested.rollback()
-            raise
-        await nested.commit()
-
-    app.dependency_overrides[get_session] = request_session
+    app.dependency_overrides[get_session] = savepoint_sessions(session)
     return app
 
 
