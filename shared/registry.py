@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
 from shared.errors import FieldError
+from shared.event_types import HOUSEHOLDS_LOADED
 from shared.events import notify, publish
 from shared.idcard import InvalidIdNumber, mask_id_number, parse_id_number
 from shared.pii import PiiProtector
@@ -41,7 +42,6 @@ RELATIONS = frozenset({"head", "spouse", "child", "parent", "grandchild", "sibli
 LABOUR_CAPACITIES = frozenset({"full", "weak", "partial", "none"})
 DISABILITY_GRADES = frozenset({1, 2, 3, 4})
 
-HOUSEHOLDS_LOADED = "registry.households_loaded"
 REGIONS_LOADED = "registry.regions_loaded"
 # Households per staging round trip: big enough for COPY to pay off, small
 # enough that a 1M-line file never sits in memory.

@@ -2,7 +2,9 @@
 
 from fastapi import FastAPI
 
-from services.warning_ingest import registry_routes
+from services.warning_ingest import feed_routes, feedback_routes, registry_routes, routes
+from services.warning_ingest.consumers import CONSUMERS
+from services.warning_ingest.jobs import JOBS
 from shared.service_app import ServiceSpec, create_service_app
 
 PREFIX = "/ingest/v1"
@@ -13,8 +15,15 @@ def spec() -> ServiceSpec:
         name="warning_ingest",
         prefix=PREFIX,
         title="warnex warning ingest (部门筛查预警)",
-        routers=[registry_routes.router],
-        bulk_paths=("/registry/",),
+        routers=[
+            routes.router,
+            feed_routes.router,
+            feedback_routes.router,
+            registry_routes.router,
+        ],
+        consumers=CONSUMERS,
+        jobs=JOBS,
+        bulk_paths=("/registry/", "/batches"),
     )
 
 

@@ -10,17 +10,23 @@ from shared.models.audit import AuditRecord
 from shared.models.events import ConsumerPosition, Event, JobRun
 from shared.models.principals import Principal
 from shared.models.registry import Household, Member, Region
+from shared.models.warnings import Batch, FeedLateNotice, FeedPush, Warning, WarningSource
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "AuditRecord",
+    "Batch",
     "ConsumerPosition",
     "Event",
+    "FeedLateNotice",
+    "FeedPush",
     "Household",
     "JobRun",
     "Member",
     "Principal",
     "Region",
+    "Warning",
+    "WarningSource",
     "metadata",
 ]

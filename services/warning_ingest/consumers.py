@@ -1,0 +1,6 @@
+"""The event consumers of warning_ingest."""
+
+from services.warning_ingest.unmatched import REMATCH
+from shared.events import EventConsumer
+
+CONSUMERS: list[EventConsumer] = [REMATCH]

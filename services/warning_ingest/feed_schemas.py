@@ -1,0 +1,79 @@
+"""Response shapes of `GET /feeds` and `GET /catalog` (API.md, warning_ingest)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from services.warning_ingest.feeds import FeedStateCode
+
+
+class FeedOut(BaseModel):
+    """One periodic feed: a department's duty to push one warning type on a cadence."""
+
+    department: str
+    department_label: str
+    warning_type: str
+    warning_type_label: str
+    cadence_days: int | None = Field(
+        description="Days between pushes; null if the policy sets no cadence for the type"
+    )
+    last_push_at: datetime | None
+    next_due_at: datetime | None = Field(description="last_push_at + cadence_days")
+    state: FeedStateCode
+    late_records_30d: int = Field(
+        description="The department's warnings received late in the last 30 days (all types)"
+    )
+
+
+class LateRecordsOut(BaseModel):
+    """Late records of one event-dated type (record timeliness, SPEC §3)."""
+
+    department: str
+    warning_type: str
+    late_records_30d: int
+
+
+class FeedsOut(BaseModel):
+    items: list[FeedOut]
+    late_records: list[LateRecordsOut]
+
+
+class WarningTypeOut(BaseModel):
+    code: str
+    label: str
+    kind: Literal["periodic", "event"]
+    cadence_days: int | None = Field(description="Periodic types: days between pushes")
+    late_after_days: int | None = Field(
+        description="Event-dated types: a record whose event_date is more days before it "
+        "arrives is accepted but marked late"
+    )
+    required_fields: list[str]
+    optional_fields: list[str]
+
+
+class DepartmentOut(BaseModel):
+    code: str
+    label: str
+    warning_types: list[WarningTypeOut]
+
+
+class RecordFieldOut(BaseModel):
+    """A field of a pushed warning record, with its limits."""
+
+    name: str
+    type: Literal["string", "date", "number", "object"]
+    required: Literal["always", "event_types", "high_medical_expense", "never"]
+    description: str
+    min_length: int | None = None
+    max_length: int | None = None
+    max_bytes: int | None = None
+    minimum: float | None = None
+    pattern: str | None = None
+
+
+class CatalogOut(BaseModel):
+    departments: list[DepartmentOut]
+    record_fields: list[RecordFieldOut]

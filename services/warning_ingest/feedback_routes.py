@@ -1,0 +1,5 @@
+"""Feedback to departments: `GET /feedback`."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["feedback"])

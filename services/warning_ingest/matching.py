@@ -1,0 +1,79 @@
+"""How a warning's status follows from the registry and the policy, in SQL
+shared by the three places that settle it: a push, a re-match after a
+registry load, and county staff resolving an unmatched warning.
+
+- No household for the person: `unmatched`.
+- `high_medical_expense` at or under the year's threshold: `below_threshold`.
+  The threshold is the province's rural per-capita disposable income of the
+  previous year for a general household, half of it for a poverty-alleviated
+  one (SPEC §3), for the year of the event date (else of receipt).
+- Otherwise `matched`: a risk clue, announced by `warning.accepted`.
+
+Each statement that uses these fragments aliases the warning-like row `w`
+(with warning_type, amount_yuan, event_date, received_on), the household `h`
+and joins the thresholds as `t` with `THRESHOLDS_JOIN`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from shared.event_types import WARNING_ACCEPTED, WARNING_BELOW_THRESHOLD, WARNING_UNMATCHED
+from shared.policy import Policy
+
+# The year whose figures apply to a record.
+YEAR_OF = "extract(year FROM coalesce(w.event_date, w.received_on))::int"
+
+THRESHOLDS_JOIN = (
+    "LEFT JOIN unnest(CAST(:years AS int[]), CAST(:general AS numeric[]),"
+    " CAST(:alleviated AS numeric[])) AS t(year, general, alleviated)"
+    # Clamped: a year before the policy's first uses the first year's figures.
+    " ON w.warning_type = 'high_medical_expense'"
+    f" AND t.year = greatest(least({YEAR_OF}, :last_year), :first_year)"
+)
+
+STATUS = (
+    "CASE WHEN h.household_id IS NULL THEN 'unmatched'"
+    " WHEN w.warning_type = 'high_medical_expense' AND w.amount_yuan <="
+    "  CASE WHEN h.category = 'poverty_alleviated' THEN t.alleviated ELSE t.general END"
+    " THEN 'below_threshold'"
+    " ELSE 'matched' END"
+)
+
+EVENT_TYPE = (
+    f"CASE status WHEN 'matched' THEN '{WARNING_ACCEPTED}'"
+    f" WHEN 'unmatched' THEN '{WARNING_UNMATCHED}' ELSE '{WARNING_BELOW_THRESHOLD}' END"
+)
+
+# The payload every warning event carries (shared/event_types.py), built from
+# a row with the warnings table's column names. Never a name or an ID number.
+PAYLOAD = (
+    "jsonb_build_object('warning_id', warning_id::text, 'department', department,"
+    " 'warning_type', warning_type, 'status', status, 'household_id', household_id,"
+    " 'county_code', county_code, 'region_code', region_code, 'event_date', event_date,"
+    " 'received_on', received_on, 'late', late)"
+)
+
+# Appends one event per row of `source` (a CTE with the warnings columns).
+INSERT_EVENTS = (
+    "INSERT INTO events (county_code, type, aggregate_type, aggregate_id, actor, payload)"
+    f" SELECT county_code, {EVENT_TYPE}, 'warning', warning_id::text, :actor, {PAYLOAD}"
+    " FROM {source}"
+)
+
+
+def threshold_params(policy: Policy, today: date) -> dict[str, Any]:
+    """The bind parameters of THRESHOLDS_JOIN: every year from the policy's
+    first to this one, each with the figures in force (a year without its own
+    uses the latest earlier year's)."""
+    first, last = min(policy.years), max(max(policy.years), today.year)
+    years = list(range(first, last + 1))
+    figures = [policy.figures_for(date(year, 12, 31)) for year in years]
+    return {
+        "first_year": first,
+        "last_year": last,
+        "years": years,
+        "general": [f.medical_threshold_general_yuan for f in figures],
+        "alleviated": [f.medical_threshold_alleviated_yuan for f in figures],
+    }
