@@ -307,8 +307,8 @@ SELECT :batch_id, :department, :client_id, :idempotency_key, :body_hash, :receiv
             CASE WHEN ws.batch_id = CAST(:batch_id AS uuid) THEN 'accepted' ELSE 'duplicate' END,
             'warning_id', ws.warning_id)
         FROM ingest_stage s
-        JOIN warning_sources ws
-          ON ws.department = CAST(:department AS varchar) AND ws.source_record_id = s.source_record_id
+        JOIN warning_sources ws ON ws.department = CAST(:department AS varchar)
+            AND ws.source_record_id = s.source_record_id
         WHERE CAST(:full_receipt AS boolean)
     ) r), '[]'::jsonb)
 RETURNING records::text
