@@ -76,14 +76,20 @@ def ndjson_records(lines: Iterable[bytes]) -> Iterator[Record]:
 
 async def aiter_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     """Split a stream of byte chunks (a request body) into lines."""
-    rest = b""
+    # The start of the current line is kept in parts and joined once, when its
+    # end arrives: a long line in many chunks costs linear time, not quadratic.
+    parts: list[bytes] = []
     async for chunk in chunks:
-        if not chunk:
+        if b"\n" not in chunk:
+            parts.append(chunk)
             continue
-        lines = (rest + chunk).split(b"\n")
-        rest = lines.pop()
-        for line in lines:
+        lines = chunk.split(b"\n")
+        parts.append(lines[0])
+        yield b"".join(parts)
+        for line in lines[1:-1]:
             yield line
+        parts = [lines[-1]]
+    rest = b"".join(parts)
     if rest:
         yield rest
 

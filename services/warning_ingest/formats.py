@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +27,7 @@ import orjson
 
 from services.warning_ingest.records import FIELDS, REQUIRED_FIELDS, BadRecord, parse_date
 from shared.errors import BadRequest, FieldError, Unprocessable, invalid
+from shared.registry_files import aiter_lines
 
 Media = Literal["json", "ndjson", "csv"]
 MEDIA_TYPES: dict[str, Media] = {
@@ -55,6 +57,18 @@ class UnreadableText(BadRequest):
 
 class BadCsvHeader(Unprocessable):
     slug, title = "invalid_csv_header", "The CSV header row does not fit the record fields"
+
+
+# A CSV cell as Python's csv module reads it (excel dialect, not strict): quoted,
+# with "" for a quote and any text after the closing quote taken as it is; or
+# unquoted, where a quote is an ordinary character.
+_QUOTED_TEXT = r'[^"]*(?:""[^"]*)*'
+_CELL = rf'(?:"{_QUOTED_TEXT}"(?:[^,"][^,]*)?|[^,"][^,]*|)'
+# A line that starts a record and does not end inside quotes.
+_COMPLETE = re.compile(rf"{_CELL}(?:,{_CELL})*")
+# A line, inside a quoted cell, that closes it and does not end inside quotes.
+_CLOSES = re.compile(rf'{_QUOTED_TEXT}"(?:[^,"][^,]*)?(?:,{_CELL})*')
+_UNREADABLE_ROW = BadRecord((FieldError("record", "invalid_value", "the row is not valid CSV"),))
 
 
 @dataclass
@@ -171,22 +185,9 @@ async def _enumerate(records: list[Any]) -> AsyncIterator[tuple[int, Any]]:
         yield index, record
 
 
-async def _lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
-    rest = b""
-    async for chunk in chunks:
-        if not chunk:
-            continue
-        lines = (rest + chunk).split(b"\n")
-        rest = lines.pop()
-        for line in lines:
-            yield line
-    if rest:
-        yield rest
-
-
 async def _ndjson(chunks: AsyncIterable[bytes]) -> AsyncIterator[tuple[int, Any]]:
     index = -1
-    async for line in _lines(chunks):
+    async for line in aiter_lines(chunks):
         index += 1
         if not line.strip():
             continue
@@ -201,26 +202,33 @@ async def _text_records(chunks: AsyncIterable[bytes], charset: str) -> AsyncIter
     a line break outside quotes (a quoted cell may hold line breaks)."""
     decoder = codecs.getincrementaldecoder(charset)(errors="strict")
     pending: list[str] = []
-    quotes = 0
+    parts: list[str] = []  # the current line so far, joined once its end arrives
     rest = ""
     first = True
     try:
         async for chunk in chunks:
-            text = rest + decoder.decode(chunk)
-            if first and text:
-                text, first = text.removeprefix("\ufeff"), False
-            lines = text.split("\n")
-            rest = lines.pop()
+            decoded = decoder.decode(chunk)
+            if first and decoded:
+                decoded, first = decoded.removeprefix("\ufeff"), False
+            if "\n" not in decoded:
+                parts.append(decoded)
+                continue
+            lines = ("".join(parts) + decoded).split("\n")
+            parts = [lines.pop()]
             done: list[str] = []
             for line in lines:
-                pending.append(line)
-                quotes += line.count('"')
-                if quotes % 2 == 0:
-                    done.append("\n".join(pending))
-                    pending, quotes = [], 0
+                if pending:
+                    pending.append(line)
+                    if _CLOSES.fullmatch(line):
+                        done.append("\n".join(pending))
+                        pending = []
+                elif '"' not in line or _COMPLETE.fullmatch(line):
+                    done.append(line)
+                else:
+                    pending.append(line)
             if done:
                 yield done
-        rest += decoder.decode(b"", final=True)
+        rest = "".join(parts) + decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         raise UnreadableText(f"The CSV is not valid {charset.upper()} text.") from None
     if first:
@@ -254,16 +262,37 @@ def _check_header(header: list[str]) -> list[str]:
     return names
 
 
+def _rows(block: list[str]) -> list[list[str] | BadRecord]:
+    """The rows of complete records; one that csv cannot read (a bare carriage
+    return inside an unquoted cell, a cell over csv's field size limit) is a
+    BadRecord in its place. Blank rows are dropped."""
+    try:
+        return [row for row in csv.reader(block) if row]
+    except csv.Error:
+        rows: list[list[str] | BadRecord] = []
+        for text in block:
+            try:
+                rows.extend(row for row in csv.reader([text]) if row)
+            except csv.Error:
+                rows.append(_UNREADABLE_ROW)
+        return rows
+
+
 async def _csv(chunks: AsyncIterable[bytes], charset: str) -> AsyncIterator[tuple[int, Any]]:
     """Reads the header row now (a bad header is a 422 before anything is
     stored); the data rows follow as the stream is consumed."""
     texts = _text_records(chunks, charset)
     header: list[str] | None = None
-    first_batch: list[list[str]] = []
+    first_batch: list[list[str] | BadRecord] = []
     async for block in texts:
-        rows = [row for row in csv.reader(block) if row]
+        rows = _rows(block)
         if not rows:
             continue
+        if isinstance(rows[0], BadRecord):
+            raise BadCsvHeader(
+                "The header row is not valid CSV.",
+                errors=[FieldError("header", "invalid_value", "the header row is not valid CSV")],
+            )
         header, first_batch = _check_header(rows[0]), rows[1:]
         break
     if header is None:
@@ -272,14 +301,19 @@ async def _csv(chunks: AsyncIterable[bytes], charset: str) -> AsyncIterator[tupl
 
 
 async def _csv_rows(
-    header: list[str], first_batch: list[list[str]], texts: AsyncIterator[list[str]]
+    header: list[str],
+    first_batch: list[list[str] | BadRecord],
+    texts: AsyncIterator[list[str]],
 ) -> AsyncIterator[tuple[int, Any]]:
     index = -1
     width = len(header)
-    pending: list[list[str]] = first_batch
+    pending = first_batch
     while True:
         for row in pending:
             index += 1
+            if isinstance(row, BadRecord):
+                yield index, row
+                continue
             if len(row) != width:
                 yield (
                     index,
@@ -298,4 +332,4 @@ async def _csv_rows(
         block = await anext(texts, None)
         if block is None:
             return
-        pending = [row for row in csv.reader(block) if row]
+        pending = _rows(block)

@@ -162,8 +162,10 @@ async def get_one_warning(warning: WarningInScope) -> dict[str, Any]:
     summary="Match an unmatched warning to a household, or dismiss it (county staff)",
 )
 async def post_resolve(
-    body: ResolveIn, warning: WarningInScope, session: SessionDep, principal: CountyStaff
+    principal: CountyStaff, body: ResolveIn, warning: WarningInScope, session: SessionDep
 ) -> dict[str, Any]:
+    # `principal` comes first: FastAPI solves dependencies in signature order,
+    # so a role that may never resolve gets 403 before the scope lookup's 404.
     await unmatched.resolve(
         session,
         warning=warning,

@@ -37,6 +37,9 @@ _APPLY = """
     UPDATE warnings x SET county_code = s.new_county, household_id = s.household_id,
         region_code = s.new_region, status = s.status, name_mismatch = s.name_mismatch
     FROM settled s WHERE x.county_code = s.county_code AND x.warning_id = s.warning_id
+        -- Checked again on the latest version of a row whose lock we waited for:
+        -- a warning settled meanwhile by another transaction is left alone.
+        AND x.status = 'unmatched'
     RETURNING x.county_code, x.warning_id, x.department, x.source_record_id, x.warning_type,
         x.status, x.household_id, x.region_code, x.event_date, x.received_on, x.late
 ), sources AS (
@@ -77,7 +80,7 @@ WITH settled AS (
 _DISMISS = f"""
 WITH updated AS (
     UPDATE warnings SET status = 'dismissed', resolution_reason = :reason
-    WHERE county_code = :county_code AND warning_id = :warning_id
+    WHERE county_code = :county_code AND warning_id = :warning_id AND status = 'unmatched'
     RETURNING county_code, warning_id, department, warning_type, status, household_id,
         region_code, event_date, received_on, late
 ), evented AS (
@@ -87,6 +90,12 @@ WITH updated AS (
     FROM updated
 )
 SELECT count(*) FROM updated
+"""
+
+
+_LOCK = """
+SELECT status FROM warnings WHERE county_code = :county_code AND warning_id = :warning_id
+FOR UPDATE
 """
 
 
@@ -115,9 +124,12 @@ async def resolve(
 ) -> None:
     """Dismiss an unmatched warning with a reason, or match it to a household
     inside `scope`; audited. 409 if the warning is not unmatched."""
-    if warning["status"] != "unmatched":
-        raise NotUnmatched(f"The warning is {warning['status']}.")
     key = {"county_code": warning["county_code"], "warning_id": warning["warning_id"]}
+    # Locked and read again: `warning` was read without a lock, and a
+    # concurrent resolve or re-match may have settled (or moved) it since.
+    status = await session.scalar(text(_LOCK), key)
+    if status != "unmatched":
+        raise NotUnmatched(f"The warning is {status or 'no longer unmatched'}.")
     if action == "dismiss":
         if not reason or not reason.strip():
             raise invalid("reason", "missing_field", "a dismissal needs a reason")

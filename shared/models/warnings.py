@@ -106,7 +106,7 @@ class Warning(SQLModel, table=True):
     warning_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))
     department: str = Field(sa_column=Column(_Code, nullable=False))
     warning_type: str = Field(sa_column=Column(_Code, nullable=False))
-    source_record_id: str = Field(sa_column=Column(String(64), nullable=False))
+    source_record_id: str = Field(sa_column=Column(String(64, collation="C"), nullable=False))
     batch_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
     batch_index: int = Field(sa_column=Column(Integer, nullable=False))
     id_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
@@ -146,7 +146,7 @@ class WarningSource(SQLModel, table=True):
     __tablename__ = "warning_sources"
 
     department: str = Field(sa_column=Column(_Code, primary_key=True))
-    source_record_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    source_record_id: str = Field(sa_column=Column(String(64, collation="C"), primary_key=True))
     county_code: str = Field(sa_column=Column(CountyCode, nullable=False))
     warning_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
     # The batch that stored it: a receipt says `accepted` for its own records

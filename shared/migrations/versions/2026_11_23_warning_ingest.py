@@ -54,7 +54,7 @@ def upgrade() -> None:
     op.create_index('ux_ingest_batches_idempotency', 'ingest_batches', ['client_id', 'idempotency_key'], unique=True, postgresql_where=sa.text('idempotency_key IS NOT NULL'))
     op.create_table('warning_sources',
     sa.Column('department', sa.String(length=40, collation='C'), nullable=False),
-    sa.Column('source_record_id', sa.String(length=64), nullable=False),
+    sa.Column('source_record_id', sa.String(length=64, collation='C'), nullable=False),
     sa.Column('county_code', sa.String(length=6, collation='C'), nullable=False),
     sa.Column('warning_id', sa.Uuid(), nullable=False),
     sa.Column('batch_id', sa.Uuid(), nullable=False),
@@ -65,7 +65,7 @@ def upgrade() -> None:
     sa.Column('warning_id', sa.Uuid(), nullable=False),
     sa.Column('department', sa.String(length=40, collation='C'), nullable=False),
     sa.Column('warning_type', sa.String(length=40, collation='C'), nullable=False),
-    sa.Column('source_record_id', sa.String(length=64), nullable=False),
+    sa.Column('source_record_id', sa.String(length=64, collation='C'), nullable=False),
     sa.Column('batch_id', sa.Uuid(), nullable=False),
     sa.Column('batch_index', sa.Integer(), nullable=False),
     sa.Column('id_hash', sa.LargeBinary(), nullable=False),

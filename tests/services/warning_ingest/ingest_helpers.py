@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +20,9 @@ TODAY = date(2026, 11, 23)
 
 
 def person(seq: int, division: str = "610326") -> str:
-    return compose_id_number(division, date(1980, 1, 1), seq, sex="male")
+    """A distinct valid ID number for every `seq` (the sequence digit's parity is the sex)."""
+    born = date(1980, 1, 1) + timedelta(days=seq // 500)
+    return compose_id_number(division, born, (seq % 500) * 2 + 1, sex="male")
 
 
 async def department_headers(session: AsyncSession, department: str) -> dict[str, str]:
