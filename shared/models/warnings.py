@@ -76,8 +76,6 @@ class Warning(SQLModel, table=True):
 
     __tablename__ = "warnings"
     __table_args__ = (
-        # A warning is addressed by its id alone (URLs, receipts, case events).
-        Index("ix_warnings_id", "warning_id"),
         Index("ix_warnings_region", "region_code", "received_at", "warning_id"),
         Index(
             "ix_warnings_unmatched",
@@ -99,11 +97,14 @@ class Warning(SQLModel, table=True):
             postgresql_where=text("late"),
         ),
         Index("ix_warnings_case", "case_id", postgresql_where=text("case_id IS NOT NULL")),
-        Index("ix_warnings_household", "county_code", "household_id"),
     )
 
-    county_code: str = Field(sa_column=Column(CountyCode, primary_key=True))
+    # The id first: a warning is addressed by its id alone (URLs, receipts, case
+    # events), and time-ordered ids append to the key's right edge. The county
+    # stays in the key for distribution (SPEC §10). A household's warnings are
+    # found through the village index (`region_code`), not an index of their own.
     warning_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))
+    county_code: str = Field(sa_column=Column(CountyCode, primary_key=True))
     department: str = Field(sa_column=Column(_Code, nullable=False))
     warning_type: str = Field(sa_column=Column(_Code, nullable=False))
     source_record_id: str = Field(sa_column=Column(String(64, collation="C"), nullable=False))

@@ -88,11 +88,9 @@ def upgrade() -> None:
     sa.Column('resolution_reason', sa.String(length=500), nullable=True),
     sa.Column('resolved_by', sa.String(length=64), nullable=True),
     sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('county_code', 'warning_id')
+    sa.PrimaryKeyConstraint('warning_id', 'county_code')
     )
     op.create_index('ix_warnings_case', 'warnings', ['case_id'], unique=False, postgresql_where=sa.text('case_id IS NOT NULL'))
-    op.create_index('ix_warnings_household', 'warnings', ['county_code', 'household_id'], unique=False)
-    op.create_index('ix_warnings_id', 'warnings', ['warning_id'], unique=False)
     op.create_index('ix_warnings_late', 'warnings', ['department', 'received_at'], unique=False, postgresql_where=sa.text('late'))
     op.create_index('ix_warnings_region', 'warnings', ['region_code', 'received_at', 'warning_id'], unique=False)
     op.create_index('ix_warnings_unmatched', 'warnings', ['region_code', 'received_at', 'warning_id'], unique=False, postgresql_where=sa.text("status = 'unmatched'"))
@@ -103,9 +101,7 @@ def downgrade() -> None:
     op.drop_index('ix_warnings_unmatched_person', table_name='warnings', postgresql_where=sa.text("status = 'unmatched'"))
     op.drop_index('ix_warnings_unmatched', table_name='warnings', postgresql_where=sa.text("status = 'unmatched'"))
     op.drop_index('ix_warnings_region', table_name='warnings')
-    op.drop_index('ix_warnings_id', table_name='warnings')
     op.drop_index('ix_warnings_late', table_name='warnings', postgresql_where=sa.text('late'))
-    op.drop_index('ix_warnings_household', table_name='warnings')
     op.drop_index('ix_warnings_case', table_name='warnings', postgresql_where=sa.text('case_id IS NOT NULL'))
     op.drop_table('warnings')
     op.drop_table('warning_sources')

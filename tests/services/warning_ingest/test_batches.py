@@ -221,3 +221,55 @@ async def test_receipt_can_be_read_back_by_the_department_and_staff(client, sess
     assert again.json()["records"] == receipt["records"]
     other = await department_headers(session, "water")
     assert (await client.get(f"{BATCHES}/{receipt['batch_id']}", headers=other)).status_code == 404
+
+
+async def test_duplicates_are_found_across_chunks_of_a_big_batch(client, session, monkeypatch):
+    from services.warning_ingest import batches
+
+    monkeypatch.setattr(batches, "CHUNK_RECORDS", 2)
+    headers = await department_headers(session, "civil_affairs")
+    records = [
+        record(1),
+        {**record(2), "id_number": "bad"},  # rejected, but its id still counts first
+        record(3),
+        {**record(4), "source_record_id": "R-1"},  # a valid record's id, two chunks later
+        {**record(5), "source_record_id": "R-2"},  # a rejected record's id
+        {**record(6), "source_record_id": "R-3", "id_number": "bad"},  # bad and a duplicate
+        record(7),
+    ]
+    receipt = (await client.post(BATCHES, json={"records": records}, headers=headers)).json()
+    statuses = [(r["index"], r["status"]) for r in receipt["records"]]
+    assert statuses == [
+        (0, "accepted"),
+        (1, "rejected"),
+        (2, "accepted"),
+        (3, "rejected"),
+        (4, "rejected"),
+        (5, "rejected"),
+        (6, "accepted"),
+    ]
+    codes = {r["index"]: [e["code"] for e in r.get("errors") or []] for r in receipt["records"]}
+    assert codes[3] == ["duplicate_in_batch"]
+    assert codes[4] == ["duplicate_in_batch"]
+    assert codes[5] == ["invalid_id_number", "duplicate_in_batch"]
+    assert (receipt["accepted"], receipt["duplicates"], receipt["rejected"]) == (3, 0, 4)
+    [(count,)] = await _rows(session, "SELECT count(*) FROM warnings")
+    assert count == 3
+
+
+async def test_atomic_batch_fails_whole_even_when_the_bad_record_is_in_a_later_chunk(
+    client, session, monkeypatch
+):
+    from services.warning_ingest import batches
+
+    monkeypatch.setattr(batches, "CHUNK_RECORDS", 2)
+    headers = await department_headers(session, "civil_affairs")
+    records = [record(1), record(2), record(3), {**record(4), "id_number": "bad"}, record(5)]
+    response = await client.post(
+        BATCHES, json={"records": records, "atomic": True}, headers=headers
+    )
+    assert response.status_code == 422
+    assert [r["index"] for r in response.json()["records"]] == [3]
+    for table in ("warnings", "warning_sources", "events"):
+        [(count,)] = await _rows(session, f"SELECT count(*) FROM {table}")
+        assert count == 0, table
