@@ -223,6 +223,8 @@ def bench(sizes: list[int], households: int, workdir: Path, url: str) -> dict[st
         "WARNEX_DATA_DIR": str(workdir / "data"),
         "WARNEX_RUN_WORKERS": "false",
         "WARNEX_LOG_LEVEL": "WARNING",
+        # 1M records are about 260 MB, past the default 64 MiB body limit.
+        "WARNEX_BULK_BODY_LIMIT_BYTES": str(1 << 30),
     }
     os.environ.update({k: env[k] for k in ("WARNEX_SECRET_KEY", "WARNEX_DATA_DIR")})
     reset_settings()

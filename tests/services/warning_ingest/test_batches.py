@@ -273,3 +273,28 @@ async def test_atomic_batch_fails_whole_even_when_the_bad_record_is_in_a_later_c
     for table in ("warnings", "warning_sources", "events"):
         [(count,)] = await _rows(session, f"SELECT count(*) FROM {table}")
         assert count == 0, table
+
+
+async def test_idempotency_key_still_in_flight_is_refused_with_409(fresh_db):
+    import uuid
+
+    from services.warning_ingest.batches import IdempotencyKeyInFlight, replay
+    from services.warning_ingest.formats import read_push
+
+    async def body():
+        yield orjson.dumps({"records": []})
+
+    client_id = uuid.uuid4()
+    async with fresh_db.transaction() as first:
+        # The first request holds the key for as long as its transaction runs.
+        push = await read_push("application/json", body())
+        assert await replay(first, client_id=client_id, key="k-1", push=push) is None
+        async with fresh_db.transaction() as second:
+            push = await read_push("application/json", body())
+            with pytest.raises(IdempotencyKeyInFlight) as refused:
+                await replay(second, client_id=client_id, key="k-1", push=push)
+            assert refused.value.status == 409
+            assert refused.value.headers["Retry-After"]
+            # Another client's key of the same name is not held.
+            push = await read_push("application/json", body())
+            assert await replay(second, client_id=uuid.uuid4(), key="k-1", push=push) is None
