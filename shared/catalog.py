@@ -58,6 +58,10 @@ WARNING_TYPES: dict[str, WarningType] = {
 # Types whose record timeliness is checked against the event date (SPEC §3).
 EVENT_DATED_TYPES = frozenset({"disaster", "epidemic_impact", "school_dropout", "industry_risk"})
 
+# Sudden risks (突发) open the green channel (绿色通道, SPEC §4).
+SUDDEN_WARNING_TYPES = frozenset({"disaster", "epidemic_impact", "serious_illness"})
+SUDDEN_RISK_TYPES = frozenset({"disaster", "epidemic", "accident", "illness"})
+
 MONITORING_TYPES: dict[str, str] = {
     "unstable_alleviated": "脱贫不稳定户",
     "marginal": "边缘易致贫户",
@@ -79,6 +83,33 @@ RISK_TYPES: dict[str, str] = {
     "housing": "住房安全",
     "drinking_water": "饮水安全",
     "other": "其他",
+}
+
+# Which household category each monitoring type fits (SPEC §4).
+MONITORING_TYPE_CATEGORY: dict[str, str] = {
+    "unstable_alleviated": "poverty_alleviated",
+    "marginal": "general",
+    "sudden_hardship": "general",
+}
+
+CASE_SOURCES: dict[str, str] = {
+    "department_warning": "部门筛查预警",
+    "self_report": "农户自主申报",
+    "cadre_screening": "乡村干部排查",
+}
+
+CASE_STEPS: dict[str, str] = {
+    "household_visit": "入户核查",
+    "village_review": "村级民主评议和公示",
+    "township_review": "乡镇审核",
+    "county_approval": "县级比对审定",
+}
+
+CASE_OUTCOMES: dict[str, str] = {
+    "included": "纳入监测对象",
+    "not_included": "不纳入（跟踪关注）",
+    "not_eligible": "核查不符合",
+    "risk_updated": "更新风险",
 }
 
 HOUSEHOLD_CATEGORIES: dict[str, str] = {

@@ -29,9 +29,25 @@ WARNING_EVENTS = frozenset(
 FEED_LATE = "feed.late"
 
 # -- cases (aggregate: ("case", case_id)), written by identification ----------
-# case.opened / case.warnings_attached: {"case_id", "household_id", "warning_ids": [...], ...}
-# case.decided: {"case_id", "outcome": "included" | "not_included" | "not_eligible"
-#                | "risk_updated", ...}; every ending of a case, the visit's too.
+# case.opened: {"case_id", "household_id", "county_code", "region_code", "source",
+#               "opened_on", "deadline", "warning_ids": [...]}
+# case.warnings_attached: {"case_id", "household_id", "warning_ids": [...]}
+# case.step_completed: {"case_id", "step", "done_on"}
+# case.green_channel: {"case_id"}
+# case.decided: {"case_id", "household_id", "outcome": "included" | "not_included"
+#                | "not_eligible" | "risk_updated", "decided_on",
+#                "monitoring_type"?, "risk_types"?}; every ending of a case, the visit's too.
+# case.overdue: {"case_id", "deadline"}, once per case, by the overdue scan.
 CASE_OPENED = "case.opened"
 CASE_WARNINGS_ATTACHED = "case.warnings_attached"
+CASE_STEP_COMPLETED = "case.step_completed"
+CASE_GREEN_CHANNEL = "case.green_channel"
 CASE_DECIDED = "case.decided"
+CASE_OVERDUE = "case.overdue"
+
+# -- monitoring objects (aggregate: ("monitoring_object", object_id)) ----------
+# {"object_id", "household_id", "county_code", "region_code", "monitoring_type",
+#  "risk_types", "case_id", "included_on" | "updated_on" | "removed_on"}
+MONITORING_OBJECT_INCLUDED = "monitoring_object.included"
+MONITORING_OBJECT_RISK_UPDATED = "monitoring_object.risk_updated"
+MONITORING_OBJECT_REMOVED = "monitoring_object.removed"

@@ -2,6 +2,15 @@
 
 from fastapi import FastAPI
 
+from services.identification import (
+    households_routes,
+    list_routes,
+    objects_routes,
+    routes,
+    steps_routes,
+)
+from services.identification.consumers import CONSUMERS
+from services.identification.jobs import JOBS
 from shared.service_app import ServiceSpec, create_service_app
 
 PREFIX = "/identification/v1"
@@ -9,7 +18,18 @@ PREFIX = "/identification/v1"
 
 def spec() -> ServiceSpec:
     return ServiceSpec(
-        name="identification", prefix=PREFIX, title="warnex identification (识别认定)"
+        name="identification",
+        prefix=PREFIX,
+        title="warnex identification (识别认定)",
+        routers=[
+            list_routes.router,
+            routes.router,
+            steps_routes.router,
+            objects_routes.router,
+            households_routes.router,
+        ],
+        consumers=CONSUMERS,
+        jobs=JOBS,
     )
 
 

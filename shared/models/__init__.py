@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 from shared.models.audit import AuditRecord
 from shared.models.events import ConsumerPosition, Event, JobRun
+from shared.models.identification import Case, CaseStep, CaseWarning, MonitoringObject
 from shared.models.principals import Principal
 from shared.models.registry import Household, Member, Region
 from shared.models.warnings import Batch, FeedLateNotice, FeedPush, Warning, WarningSource
@@ -17,6 +18,9 @@ metadata = SQLModel.metadata
 __all__ = [
     "AuditRecord",
     "Batch",
+    "Case",
+    "CaseStep",
+    "CaseWarning",
     "ConsumerPosition",
     "Event",
     "FeedLateNotice",
@@ -24,6 +28,7 @@ __all__ = [
     "Household",
     "JobRun",
     "Member",
+    "MonitoringObject",
     "Principal",
     "Region",
     "Warning",

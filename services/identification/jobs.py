@@ -1,0 +1,5 @@
+"""The scheduled jobs of identification."""
+
+from shared.scheduler import Job
+
+JOBS: list[Job] = []
