@@ -112,6 +112,49 @@ CASE_OUTCOMES: dict[str, str] = {
     "risk_updated": "更新风险",
 }
 
+
+@dataclass(frozen=True, slots=True)
+class MeasureCategory:
+    code: str
+    label: str
+    group: Literal[
+        "development", "safety_net", "health", "education", "housing", "water", "insurance"
+    ]
+    department: str  # the department usually responsible
+
+    @property
+    def development(self) -> bool:
+        """开发式帮扶: what a household able to work must have (no 一兜了之)."""
+        return self.group == "development"
+
+
+MEASURE_CATEGORIES: dict[str, MeasureCategory] = {
+    m.code: m
+    for m in (
+        MeasureCategory("industry", "产业帮扶", "development", "agriculture"),
+        MeasureCategory("employment", "就业帮扶", "development", "human_resources"),
+        MeasureCategory("public_welfare_job", "公益岗位", "development", "human_resources"),
+        MeasureCategory("microcredit", "小额信贷", "development", "agriculture"),
+        MeasureCategory("skills_training", "技能培训", "development", "human_resources"),
+        MeasureCategory("dibao", "低保", "safety_net", "civil_affairs"),
+        MeasureCategory("tekun", "特困供养", "safety_net", "civil_affairs"),
+        MeasureCategory("temporary_assistance", "临时救助", "safety_net", "civil_affairs"),
+        MeasureCategory("insurance_subsidy", "医保参保资助", "health", "medical_insurance"),
+        MeasureCategory("medical_assistance", "医疗救助", "health", "medical_insurance"),
+        MeasureCategory("education_aid", "教育资助", "education", "education"),
+        MeasureCategory("housing_renovation", "危房改造", "housing", "housing"),
+        MeasureCategory("drinking_water", "饮水保障", "water", "water"),
+        MeasureCategory("anti_poverty_insurance", "防贫保", "insurance", "agriculture"),
+    )
+}
+
+MEASURE_STATUSES: dict[str, str] = {
+    "planned": "计划",
+    "in_progress": "实施中",
+    "completed": "已完成",
+    "cancelled": "已取消",
+}
+
 HOUSEHOLD_CATEGORIES: dict[str, str] = {
     "general": "一般农户",
     "poverty_alleviated": "脱贫户",

@@ -51,3 +51,23 @@ CASE_OVERDUE = "case.overdue"
 MONITORING_OBJECT_INCLUDED = "monitoring_object.included"
 MONITORING_OBJECT_RISK_UPDATED = "monitoring_object.risk_updated"
 MONITORING_OBJECT_REMOVED = "monitoring_object.removed"
+
+# -- assistance ------------------------------------------------------------
+# measure.* (aggregate ("measure", measure_id)): {"measure_id", "object_id" | None,
+#   "case_id" | None, "household_id", "county_code", "category", "development",
+#   "status", "planned_on", "started_on" | None, "completed_on" | None}
+MEASURE_PLANNED = "measure.planned"
+MEASURE_STARTED = "measure.started"
+MEASURE_COMPLETED = "measure.completed"
+MEASURE_CANCELLED = "measure.cancelled"
+# assessment.recorded (aggregate ("monitoring_object", object_id)):
+#   {"assessment_id", "object_id", "household_id", "kind", "assessed_on", "above_line"}
+ASSESSMENT_RECORDED = "assessment.recorded"
+# monitoring_object.flags_changed: {"object_id", "whole_household_no_labour"}
+MONITORING_OBJECT_FLAGS_CHANGED = "monitoring_object.flags_changed"
+# risk.eliminated / risk.rolled_back (aggregate ("monitoring_object", object_id)):
+#   {"object_id", "household_id", "county_code", "decided_on" | "rolled_back_on"}
+RISK_ELIMINATED = "risk.eliminated"
+RISK_ROLLED_BACK = "risk.rolled_back"
+# assistance.gap_opened: {"object_id", "household_id", "kind", "since"}, once per gap.
+GAP_OPENED = "assistance.gap_opened"

@@ -2,13 +2,23 @@
 
 from fastapi import FastAPI
 
+from services.assistance import gaps_routes, measures_routes, objects_routes
+from services.assistance.consumers import CONSUMERS
+from services.assistance.jobs import JOBS
 from shared.service_app import ServiceSpec, create_service_app
 
 PREFIX = "/assistance/v1"
 
 
 def spec() -> ServiceSpec:
-    return ServiceSpec(name="assistance", prefix=PREFIX, title="warnex assistance (帮扶)")
+    return ServiceSpec(
+        name="assistance",
+        prefix=PREFIX,
+        title="warnex assistance (帮扶)",
+        routers=[measures_routes.router, objects_routes.router, gaps_routes.router],
+        consumers=CONSUMERS,
+        jobs=JOBS,
+    )
 
 
 def create_app() -> FastAPI:

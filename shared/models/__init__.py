@@ -6,6 +6,7 @@ key (SPEC §10), so that Citus can distribute them by county without change.
 
 from sqlmodel import SQLModel
 
+from shared.models.assistance import Assessment, GapNotice, Measure
 from shared.models.audit import AuditRecord
 from shared.models.events import ConsumerPosition, Event, JobRun
 from shared.models.identification import Case, CaseStep, CaseWarning, MonitoringObject
@@ -16,6 +17,7 @@ from shared.models.warnings import Batch, FeedLateNotice, FeedPush, Warning, War
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Assessment",
     "AuditRecord",
     "Batch",
     "Case",
@@ -25,8 +27,10 @@ __all__ = [
     "Event",
     "FeedLateNotice",
     "FeedPush",
+    "GapNotice",
     "Household",
     "JobRun",
+    "Measure",
     "Member",
     "MonitoringObject",
     "Principal",

@@ -156,6 +156,9 @@ class MonitoringObject(SQLModel, table=True):
     removed_on: date | None = Field(default=None, sa_column=Column(Date))
     removal_reason: str | None = Field(default=None, sa_column=Column(Text))
     removal_approved_by: str | None = Field(default=None, max_length=100)
+    # 风险消除回退: the latest return from `risk_eliminated`, with its reason.
+    rolled_back_on: date | None = Field(default=None, sa_column=Column(Date))
+    rollback_reason: str | None = Field(default=None, sa_column=Column(Text))
     whole_household_no_labour: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default="false")
     )
