@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared.money import Yuan
+
 MeasureStatus = Literal["planned", "in_progress", "completed", "cancelled"]
-Money = Decimal
 
 
 class MeasureIn(BaseModel):
@@ -23,7 +23,7 @@ class MeasureIn(BaseModel):
         default=None, description="Default: the category's usual department"
     )
     planned_on: date
-    amount_yuan: Money | None = Field(default=None, ge=0, le=10**12, decimal_places=2)
+    amount_yuan: Yuan | None = Field(default=None, ge=0)
     description: str | None = Field(default=None, max_length=2000)
 
 
@@ -31,7 +31,7 @@ class MeasureMove(BaseModel):
     status: MeasureStatus
     started_on: date | None = None
     completed_on: date | None = None
-    amount_yuan: Money | None = Field(default=None, ge=0, le=10**12, decimal_places=2)
+    amount_yuan: Yuan | None = Field(default=None, ge=0)
 
 
 class MeasureOut(BaseModel):
@@ -47,7 +47,7 @@ class MeasureOut(BaseModel):
     planned_on: date
     started_on: date | None
     completed_on: date | None
-    amount_yuan: Money | None
+    amount_yuan: Yuan | None
     description: str | None = None
 
 

@@ -6,7 +6,8 @@ registry load, and county staff resolving an unmatched warning.
 - `high_medical_expense` at or under the year's threshold: `below_threshold`.
   The threshold is the province's rural per-capita disposable income of the
   previous year for a general household, half of it for a poverty-alleviated
-  one (SPEC §3), for the year of the event date (else of receipt).
+  or already monitored one (SPEC §3), for the year of the event date (else
+  of receipt).
 - Otherwise `matched`: a risk clue, announced by `warning.accepted`.
 
 Each statement that uses these fragments aliases the warning-like row `w`
@@ -33,10 +34,17 @@ THRESHOLDS_JOIN = (
     f" AND t.year = greatest(least({YEAR_OF}, :last_year), :first_year)"
 )
 
+# The alleviated threshold (50%) applies to a poverty-alleviated household and
+# to one already monitored: it has an object whose risk is not eliminated (a
+# probe of the partial unique index on monitoring_objects). `h` needs
+# county_code, household_id and category.
 STATUS = (
     "CASE WHEN h.household_id IS NULL THEN 'unmatched'"
     " WHEN w.warning_type = 'high_medical_expense' AND w.amount_yuan <="
-    "  CASE WHEN h.category = 'poverty_alleviated' THEN t.alleviated ELSE t.general END"
+    "  CASE WHEN h.category = 'poverty_alleviated' OR EXISTS (SELECT 1 FROM monitoring_objects mo"
+    "   WHERE mo.county_code = h.county_code AND mo.household_id = h.household_id"
+    "   AND mo.status = 'risk_not_eliminated')"
+    "  THEN t.alleviated ELSE t.general END"
     " THEN 'below_threshold'"
     " ELSE 'matched' END"
 )

@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from services.warning_ingest.registry_schemas import FieldErrorOut, inline_schema
+from shared.money import Yuan
 
 WarningStatus = Literal["matched", "unmatched", "below_threshold", "dismissed"]
 
@@ -89,7 +90,7 @@ class WarningOut(BaseModel):
     reported_region_code: str | None
     household_id: str | None
     event_date: date | None
-    amount_yuan: Decimal | None
+    amount_yuan: Yuan | None
     received_at: datetime
     status: WarningStatus
     late: bool

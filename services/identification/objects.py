@@ -1,0 +1,188 @@
+"""Monitoring objects (监测对象): the staff list, one object, and removal (清退).
+
+An object is created by a county decision (services.identification steps);
+here it is read and, by county staff, removed with the reason and who
+approved it. Lists come newest inclusion first, in keyset pages ordered by
+(included_on DESC, object_id DESC).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import audit
+from shared.auth import Staff, ensure_in_scope
+from shared.catalog import MONITORING_TYPES
+from shared.db import SessionDep
+from shared.errors import Conflict, NotFound, invalid
+from shared.event_types import MONITORING_OBJECT_REMOVED
+from shared.events import publish
+from shared.pagination import decode_cursor, encode_cursor
+from shared.regions import scope_like_pattern
+
+OBJECT_STATUSES = ("risk_not_eliminated", "risk_eliminated", "removed")
+
+OBJECT_COLUMNS = """
+    o.object_id, o.county_code, o.household_id, o.region_code, o.monitoring_type,
+    o.risk_types, o.status, o.included_on, o.case_id, o.eliminated_on, o.removed_on,
+    o.removal_reason, o.removal_approved_by, o.whole_household_no_labour,
+    o.development_assistance
+"""
+
+
+class AlreadyRemoved(Conflict):
+    slug, title = "already_removed", "The monitoring object is already removed"
+
+
+def _check_code(field: str, value: str | None, allowed: Any) -> None:
+    if value is not None and value not in allowed:
+        raise invalid(field, "invalid_code", f"{field} must be one of {', '.join(allowed)}")
+
+
+async def list_objects(
+    session: AsyncSession,
+    *,
+    region_code: str,
+    status: str | None = None,
+    monitoring_type: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Objects inside `region_code`, newest inclusion first (ties by object id,
+    descending); 422 `invalid_code` for a status or type outside its list."""
+    _check_code("status", status, OBJECT_STATUSES)
+    _check_code("type", monitoring_type, list(MONITORING_TYPES))
+    clauses = ["o.region_code LIKE :scope"]
+    params: dict[str, Any] = {"scope": scope_like_pattern(region_code), "limit": limit + 1}
+    if status is not None:
+        clauses.append("o.status = :status")
+        params["status"] = status
+    if monitoring_type is not None:
+        clauses.append("o.monitoring_type = :monitoring_type")
+        params["monitoring_type"] = monitoring_type
+    if cursor is not None:
+        included_on, object_id = decode_cursor(cursor, (date, uuid.UUID))
+        clauses.append("(o.included_on, o.object_id) < (:after_on, :after_id)")
+        params |= {"after_on": included_on, "after_id": object_id}
+    rows = (
+        await session.execute(
+            text(
+                f"SELECT {OBJECT_COLUMNS} FROM monitoring_objects o"
+                f" WHERE {' AND '.join(clauses)}"
+                " ORDER BY o.included_on DESC, o.object_id DESC LIMIT :limit"
+            ),
+            params,
+        )
+    ).mappings()
+    items = [dict(row) for row in rows]
+    next_cursor = None
+    if len(items) > limit:
+        items = items[:limit]
+        last = items[-1]
+        next_cursor = encode_cursor([last["included_on"], last["object_id"]])
+    return items, next_cursor
+
+
+async def get_object(session: AsyncSession, *, object_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (
+        (
+            await session.execute(
+                text(
+                    f"SELECT {OBJECT_COLUMNS} FROM monitoring_objects o"
+                    " WHERE o.object_id = :object_id"
+                ),
+                {"object_id": object_id},
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else dict(row)
+
+
+async def object_in_scope(
+    object_id: uuid.UUID, session: SessionDep, principal: Staff
+) -> dict[str, Any]:
+    """The object, or 404 if it does not exist or lies outside the caller's scope."""
+    row = await get_object(session, object_id=object_id)
+    if row is None:
+        raise NotFound()
+    ensure_in_scope(principal, row["region_code"])
+    return row
+
+
+ObjectInScope = Annotated[dict[str, Any], Depends(object_in_scope)]
+
+
+async def remove_object(
+    session: AsyncSession,
+    *,
+    obj: dict[str, Any],
+    reason: str,
+    approved_by: str,
+    actor: str,
+    today: date,
+) -> dict[str, Any]:
+    """清退: mark the object removed today with the reason and approver, audit it
+    and announce `monitoring_object.removed`; return the updated object.
+
+    Raises AlreadyRemoved (409) for an object already removed, also when a
+    concurrent removal won the race.
+    """
+    removed = await session.scalar(
+        text(
+            "UPDATE monitoring_objects SET status = 'removed', removed_on = :today,"
+            " removal_reason = :reason, removal_approved_by = :approved_by, updated_at = now()"
+            " WHERE county_code = :county_code AND object_id = :object_id"
+            " AND status <> 'removed'"
+            " RETURNING object_id"
+        ),
+        {
+            "today": today,
+            "reason": reason,
+            "approved_by": approved_by,
+            "county_code": obj["county_code"],
+            "object_id": obj["object_id"],
+        },
+    )
+    if removed is None:
+        raise AlreadyRemoved("The monitoring object is already removed.")
+    object_id = str(obj["object_id"])
+    # The contract of shared/event_types.py; the reason and the approver are
+    # free text that may name people, so they stay in the row and out of events.
+    await publish(
+        session,
+        type=MONITORING_OBJECT_REMOVED,
+        aggregate=("monitoring_object", object_id),
+        county_code=obj["county_code"],
+        actor=actor,
+        payload={
+            "object_id": object_id,
+            "household_id": obj["household_id"],
+            "county_code": obj["county_code"],
+            "region_code": obj["region_code"],
+            "monitoring_type": obj["monitoring_type"],
+            "risk_types": list(obj["risk_types"]),
+            "case_id": str(obj["case_id"]),
+            "removed_on": today.isoformat(),
+            "previous_status": obj["status"],
+        },
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action=MONITORING_OBJECT_REMOVED,
+        target_type="monitoring_object",
+        target_id=object_id,
+        county_code=obj["county_code"],
+        details={"removed_on": today.isoformat(), "previous_status": obj["status"]},
+    )
+    updated = await get_object(session, object_id=obj["object_id"])
+    assert updated is not None
+    return updated
