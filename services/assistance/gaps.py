@@ -1,0 +1,223 @@
+"""Assistance gaps (帮扶缺口), computed live, and the gap scan that announces them.
+
+A gap is a rule of SPEC §5 that a monitoring object breaks today, with the
+date it has been broken since:
+
+- `no_development_measure`: a member able to work (labour capacity other than
+  `none`) and no development measure that is not cancelled (no "一兜了之").
+  Not for an object the county flagged `whole_household_no_labour`. Since the
+  inclusion, or the day its last development measure was cancelled if later.
+- `no_insurance_subsidy`: no insurance subsidy measure (医保参保资助) that is
+  not cancelled. Since the inclusion.
+- `no_measure_30d`: no measure at all (cancelled ones do not count) more than
+  `no_measure_gap_days` after the inclusion. Since inclusion + that many days.
+- `visit_overdue`: no visit (每月入户走访; an assessment of either kind) for more
+  than `visit_interval_days`, counted from the latest assessment or, before
+  the first, from the inclusion. Since that day + the interval.
+- `look_back_due` (an addition to API.md's four): an eliminated object
+  (risk_eliminated) with no look-back (回头看) for more than
+  `look_back_interval_days`, counted from the latest look-back after its
+  elimination, or from the elimination. Since that day + the interval.
+
+The first four concern objects still `risk_not_eliminated`. A measure counts
+as soon as it is planned, so planning one closes its gap at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.clock import local_date
+from shared.errors import invalid
+from shared.event_types import GAP_OPENED
+from shared.events import notify
+from shared.pagination import decode_cursor, encode_cursor
+from shared.policy import get_policy
+from shared.regions import scope_like_pattern
+from shared.settings import get_settings
+
+SCAN_ACTOR = "system:gap-scan"
+
+# Each kind's rows, from `active` (objects still at risk, with what their
+# measures and assessments say) or, for look-backs, from eliminated objects.
+# `k` holds the statement's parameters, typed once.
+_BRANCHES: dict[str, str] = {
+    "no_development_measure": """
+        SELECT a.county_code, a.object_id, a.household_id, a.region_code,
+               CAST('no_development_measure' AS text) AS kind,
+               GREATEST(a.included_on, a.development_cancelled_on) AS since
+        FROM active a
+        WHERE a.development_measures = 0 AND NOT a.whole_household_no_labour
+          AND EXISTS (SELECT 1 FROM members p
+                      WHERE p.county_code = a.county_code AND p.household_id = a.household_id
+                        AND p.labour_capacity <> 'none')""",
+    "no_insurance_subsidy": """
+        SELECT a.county_code, a.object_id, a.household_id, a.region_code,
+               CAST('no_insurance_subsidy' AS text) AS kind, a.included_on AS since
+        FROM active a
+        WHERE a.insurance_measures = 0""",
+    "no_measure_30d": """
+        SELECT a.county_code, a.object_id, a.household_id, a.region_code,
+               CAST('no_measure_30d' AS text) AS kind, a.included_on + k.no_measure_days AS since
+        FROM active a CROSS JOIN k
+        WHERE a.measures = 0 AND a.included_on + k.no_measure_days < k.today""",
+    "visit_overdue": """
+        SELECT a.county_code, a.object_id, a.household_id, a.region_code,
+               CAST('visit_overdue' AS text) AS kind,
+               COALESCE(a.visited_on, a.included_on) + k.visit_days AS since
+        FROM active a CROSS JOIN k
+        WHERE COALESCE(a.visited_on, a.included_on) + k.visit_days < k.today""",
+    "look_back_due": """
+        SELECT e.county_code, e.object_id, e.household_id, e.region_code,
+               CAST('look_back_due' AS text) AS kind, e.looked_back_on + k.look_back_days AS since
+        FROM (
+            SELECT o.county_code, o.object_id, o.household_id, o.region_code,
+                   GREATEST(o.eliminated_on, lb.assessed_on) AS looked_back_on
+            FROM monitoring_objects o
+            CROSS JOIN LATERAL (
+                SELECT max(s.assessed_on) AS assessed_on FROM assessments s
+                WHERE s.county_code = o.county_code AND s.object_id = o.object_id
+                  AND s.kind = 'look_back') lb
+            WHERE o.status = 'risk_eliminated' AND o.region_code LIKE CAST(:scope AS text)
+        ) e CROSS JOIN k
+        WHERE e.looked_back_on + k.look_back_days < k.today""",
+}
+
+GAP_KINDS: tuple[str, ...] = tuple(_BRANCHES)
+
+# One pass over each at-risk object's measures and assessments (both by index
+# on county and object). A cancelled measure's last update is its
+# cancellation: `cancelled` is final, so nothing touches the row afterwards.
+_HEAD = """
+k AS (
+    SELECT CAST(:today AS date) AS today,
+           CAST(:zone AS text) AS zone, CAST(:no_measure_days AS integer) AS no_measure_days,
+           CAST(:visit_days AS integer) AS visit_days,
+           CAST(:look_back_days AS integer) AS look_back_days
+), active AS (
+    SELECT o.county_code, o.object_id, o.household_id, o.region_code, o.included_on,
+           o.whole_household_no_labour, m.measures, m.development_measures,
+           m.insurance_measures, m.development_cancelled_on, v.visited_on
+    FROM monitoring_objects o
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE x.status <> 'cancelled') AS measures,
+               count(*) FILTER (WHERE x.status <> 'cancelled' AND x.development)
+                   AS development_measures,
+               count(*) FILTER (WHERE x.status <> 'cancelled'
+                                  AND x.category = 'insurance_subsidy') AS insurance_measures,
+               CAST(max(x.updated_at) FILTER (WHERE x.status = 'cancelled' AND x.development)
+                    AT TIME ZONE (SELECT zone FROM k) AS date) AS development_cancelled_on
+        FROM measures x
+        WHERE x.county_code = o.county_code AND x.object_id = o.object_id) m
+    CROSS JOIN LATERAL (
+        SELECT max(s.assessed_on) AS visited_on FROM assessments s
+        WHERE s.county_code = o.county_code AND s.object_id = o.object_id) v
+    WHERE o.status = 'risk_not_eliminated' AND o.region_code LIKE CAST(:scope AS text)
+)"""
+
+
+def gaps_sql(kinds: tuple[str, ...] = GAP_KINDS) -> str:
+    """`WITH k AS (...), active AS (...), gaps AS (<one branch per kind, UNION ALL>)`: the
+    head of a statement that then reads `gaps` (county_code, object_id,
+    household_id, region_code, kind, since). Parameters: `_params()`."""
+    union = "\n    UNION ALL".join(_BRANCHES[k] for k in kinds)
+    return f"WITH {_HEAD},\ngaps AS ({union}\n)\n"
+
+
+def _params(*, today: date, scope: str) -> dict[str, Any]:
+    policy = get_policy().assistance
+    return {
+        "today": today,
+        "scope": scope,
+        "zone": get_settings().timezone,
+        "no_measure_days": policy.no_measure_gap_days,
+        "visit_days": policy.visit_interval_days,
+        "look_back_days": policy.look_back_interval_days,
+    }
+
+
+async def list_gaps(
+    session: AsyncSession,
+    *,
+    region_code: str,
+    kind: str | None,
+    today: date,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Today's gaps of the objects inside `region_code` (of one `kind` if given),
+    ordered by since, object and kind, `limit` at a time; 422 `invalid_code`
+    for an unknown kind. Returns the page and the cursor of the next (or None)."""
+    if kind is not None and kind not in GAP_KINDS:
+        raise invalid("kind", "invalid_code", "kind must be one of " + ", ".join(GAP_KINDS))
+    params = _params(today=today, scope=scope_like_pattern(region_code)) | {"limit": limit + 1}
+    where = ""
+    if cursor is not None:
+        since, object_id, after_kind = decode_cursor(cursor, (date, uuid.UUID, str))
+        where = "WHERE (g.since, g.object_id, g.kind) > (:after_since, :after_id, :after_kind)"
+        params |= {"after_since": since, "after_id": object_id, "after_kind": after_kind}
+    sql = gaps_sql((kind,) if kind else GAP_KINDS) + (
+        "SELECT g.object_id, g.household_id, g.region_code, g.kind, g.since FROM gaps g"
+        f" {where} ORDER BY g.since, g.object_id, g.kind LIMIT :limit"
+    )
+    items = [dict(row) for row in (await session.execute(text(sql), params)).mappings()]
+    if len(items) <= limit:
+        return items, None
+    items = items[:limit]
+    last = items[-1]
+    return items, encode_cursor([last["since"], last["object_id"], last["kind"]])
+
+
+# Set-based: every gap now, a notice per new (object, kind, since) (the primary
+# key makes a second run a no-op), an event per new notice, counts per kind.
+_SCAN = (
+    gaps_sql()
+    + """,
+noticed AS (
+    INSERT INTO gap_notices (county_code, object_id, kind, since, noticed_at)
+    SELECT county_code, object_id, kind, since, :now FROM gaps
+    ON CONFLICT DO NOTHING
+    RETURNING county_code, object_id, kind, since
+), emitted AS (
+    INSERT INTO events (county_code, type, aggregate_type, aggregate_id, actor, payload)
+    SELECT n.county_code, :type, 'monitoring_object', n.object_id::text, :actor,
+           jsonb_build_object('object_id', n.object_id::text, 'household_id', g.household_id,
+                              'kind', n.kind, 'since', n.since,
+                              'county_code', n.county_code, 'region_code', g.region_code)
+    FROM noticed n JOIN gaps g USING (county_code, object_id, kind, since)
+    RETURNING payload->>'kind' AS kind
+)
+SELECT 'open' AS counted, kind, count(*) AS n FROM gaps GROUP BY kind
+UNION ALL
+SELECT 'noticed', kind, count(*) FROM emitted GROUP BY kind
+"""
+)
+
+
+async def scan_gaps(session: AsyncSession, *, now: datetime) -> dict[str, Any]:
+    """Record every gap open at `now` and emit `assistance.gap_opened` once per
+    new one (never commits).
+
+    Idempotent: a gap already announced (same object, kind and since) is not
+    announced again; one that closes and opens again with another `since` is.
+    Returns `{"open": {kind: gaps open now}, "noticed": {kind: events emitted}}`.
+    """
+    params = _params(today=local_date(now), scope="%") | {
+        "now": now,
+        "type": GAP_OPENED,
+        "actor": SCAN_ACTOR,
+    }
+    counts: dict[str, dict[str, int]] = {
+        "open": dict.fromkeys(GAP_KINDS, 0),
+        "noticed": dict.fromkeys(GAP_KINDS, 0),
+    }
+    for row in await session.execute(text(_SCAN), params):
+        counts[row.counted][row.kind] = int(row.n)
+    if any(counts["noticed"].values()):
+        await notify(session)
+    return counts
