@@ -26,8 +26,10 @@ from shared.policy import get_policy
 CONSUMER_ACTOR = "system:identification"
 
 # Cases for the warnings' households that have none open. A household's
-# earliest warning in the batch starts its clock. ON CONFLICT: a manual clue
-# committed meanwhile already opened one, and the attach below finds it.
+# earliest warning in the batch starts its clock. The partial unique index
+# skips households with an open case (one opened by a manual clue meanwhile
+# too), and the attach below finds it; a NOT EXISTS here would only give the
+# planner a join to misjudge.
 _OPEN_FOR_WARNINGS = """
 WITH incoming AS (
     SELECT t.county_code, t.household_id, min(t.received_on) AS opened_on
@@ -37,9 +39,6 @@ WITH incoming AS (
     WHERE NOT EXISTS (
         SELECT 1 FROM case_warnings cw
         WHERE cw.warning_id = t.warning_id AND cw.county_code = t.county_code)
-      AND NOT EXISTS (
-        SELECT 1 FROM cases c WHERE c.county_code = t.county_code
-          AND c.household_id = t.household_id AND c.state = 'open')
     GROUP BY t.county_code, t.household_id
 )
 INSERT INTO cases (case_id, county_code, household_id, region_code, source, opened_on,
@@ -47,38 +46,50 @@ INSERT INTO cases (case_id, county_code, household_id, region_code, source, open
 SELECT gen_random_uuid(), i.county_code, i.household_id, h.region_code, 'department_warning',
     i.opened_on, i.opened_on + CAST(:decision_days AS int), 'open', :actor
 FROM incoming i
-JOIN households h ON h.county_code = i.county_code AND h.household_id = i.household_id
+JOIN LATERAL (
+    SELECT h.region_code FROM households h
+    WHERE h.county_code = i.county_code AND h.household_id = i.household_id
+) h ON true
 ON CONFLICT (county_code, household_id) WHERE state = 'open' DO NOTHING
 RETURNING case_id
 """
 
 # Every new warning joins its household's open case; re-delivered ones are
-# already attached and change nothing. One event per case: `case.opened` for
-# the cases opened just now, `case.warnings_attached` for the others.
-_ATTACH_WARNINGS = f"""
+# already attached and change nothing. Answers the warnings attached per case.
+_ATTACH_WARNINGS = """
 WITH attached AS (
     INSERT INTO case_warnings (warning_id, county_code, case_id, warning_type)
     SELECT t.warning_id, t.county_code, c.case_id, t.warning_type
     FROM unnest(CAST(:warning_ids AS uuid[]), CAST(:counties AS text[]),
                 CAST(:households AS text[]), CAST(:types AS text[]))
          AS t(warning_id, county_code, household_id, warning_type)
-    JOIN cases c ON c.county_code = t.county_code AND c.household_id = t.household_id
-        AND c.state = 'open'
+    -- A probe of the open-case index per warning, whatever the planner
+    -- thinks of a table that grew by thousands of rows a moment ago.
+    JOIN LATERAL (
+        SELECT c.case_id FROM cases c
+        WHERE c.county_code = t.county_code AND c.household_id = t.household_id
+          AND c.state = 'open'
+        LIMIT 1
+    ) c ON true
     ON CONFLICT DO NOTHING
     RETURNING case_id, county_code, warning_id
-), per_case AS (
-    SELECT a.case_id, a.county_code, array_agg(a.warning_id::text ORDER BY a.warning_id) AS ids
-    FROM attached a GROUP BY a.case_id, a.county_code
 )
+SELECT case_id, county_code, to_jsonb(array_agg(warning_id::text ORDER BY warning_id))::text
+FROM attached GROUP BY case_id, county_code
+"""
+
+# One event per case: `case.opened` for the cases opened by this batch,
+# `case.warnings_attached` for the others (the caller knows which is which).
+_CASE_EVENTS = """
 INSERT INTO events (county_code, type, aggregate_type, aggregate_id, actor, payload)
-SELECT c.county_code,
-    CASE WHEN c.case_id = ANY(CAST(:opened AS uuid[]))
-         THEN '{CASE_OPENED}' ELSE '{CASE_WARNINGS_ATTACHED}' END,
-    'case', c.case_id::text, :actor,
+SELECT c.county_code, t.type, 'case', c.case_id::text, :actor,
     jsonb_build_object('case_id', c.case_id::text, 'household_id', c.household_id,
         'county_code', c.county_code, 'region_code', c.region_code, 'source', c.source,
-        'opened_on', c.opened_on, 'deadline', c.deadline, 'warning_ids', to_jsonb(p.ids))
-FROM per_case p JOIN cases c ON c.case_id = p.case_id AND c.county_code = p.county_code
+        'opened_on', c.opened_on, 'deadline', c.deadline,
+        'warning_ids', CAST(t.warning_ids AS jsonb))
+FROM unnest(CAST(:case_ids AS uuid[]), CAST(:counties AS text[]), CAST(:event_types AS text[]),
+            CAST(:warning_ids AS text[])) AS t(case_id, county_code, type, warning_ids)
+JOIN cases c ON c.case_id = t.case_id AND c.county_code = t.county_code
 """
 
 
@@ -86,7 +97,7 @@ async def open_cases_for_warnings(
     session: AsyncSession, events: list[EventRecord], *, decision_days: int, actor: str
 ) -> int:
     """Open or join a case for every accepted warning in `events`; return
-    the number of cases opened. Set-based: two statements per batch."""
+    the number of cases opened. Set-based: three statements per batch."""
     if not events:
         return 0
     columns: dict[str, list[Any]] = {
@@ -103,13 +114,27 @@ async def open_cases_for_warnings(
         columns["households"].append(p["household_id"])
         columns["received"].append(date.fromisoformat(p["received_on"]))
         columns["types"].append(p["warning_type"])
-    opened = list(
+    opened = set(
         await session.scalars(
             text(_OPEN_FOR_WARNINGS),
             {**columns, "decision_days": decision_days, "actor": actor},
         )
     )
-    await session.execute(text(_ATTACH_WARNINGS), {**columns, "opened": opened, "actor": actor})
+    attached = (await session.execute(text(_ATTACH_WARNINGS), columns)).all()
+    if attached:
+        await session.execute(
+            text(_CASE_EVENTS),
+            {
+                "case_ids": [case_id for case_id, _, _ in attached],
+                "counties": [county for _, county, _ in attached],
+                "event_types": [
+                    CASE_OPENED if case_id in opened else CASE_WARNINGS_ATTACHED
+                    for case_id, _, _ in attached
+                ],
+                "warning_ids": [ids for _, _, ids in attached],
+                "actor": actor,
+            },
+        )
     await notify(session)
     return len(opened)
 
