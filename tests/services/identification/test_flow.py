@@ -158,3 +158,61 @@ async def test_household_whose_risk_returns_after_elimination_is_identified_agai
         )
     ).all()
     assert objects == [("risk_eliminated", "2026-11-18"), ("risk_not_eliminated", "2026-11-30")]
+
+
+async def test_warning_for_a_monitored_household_is_decided_as_a_risk_update(client, session):
+    from tests.services.identification import test_steps
+
+    await register(session, "H-1", [1])
+    with clock.frozen_at(PUSHED_AT):
+        first = await _push_and_open(client, session, 1, "S-1")
+    with clock.frozen_at(NOW):
+        staff = await _staff(session)
+        await through(
+            client,
+            first,
+            staff,
+            "household_visit",
+            "village_review",
+            "township_review",
+            "county_approval",
+        )
+    with clock.frozen_at(datetime(2026, 11, 21, 2, 0, tzinfo=UTC)):
+        second = await _push_and_open(client, session, 1, "S-2")
+    with clock.frozen_at(datetime(2026, 12, 3, 2, 0, tzinfo=UTC)):
+        staff = await _staff(session)
+        dated = {
+            "household_visit": {"visited_on": "2026-11-22"},
+            "village_review": {
+                "reviewed_on": "2026-11-23",
+                "notice_start": "2026-11-24",
+                "notice_end": "2026-11-28",
+            },
+            "township_review": {"reviewed_on": "2026-11-25"},
+        }
+        for step, changes in dated.items():
+            body = test_steps.BODIES[step](**changes)
+            response = await test_steps.post_step(
+                client, second, step, staff[test_steps.ROLES[step]], body
+            )
+            assert response.status_code == 200, response.text
+        approval = test_steps.county_body(approved_on="2026-11-30")
+        refused = await test_steps.post_step(
+            client, second, "county_approval", staff["county"], approval
+        )
+        assert refused.status_code == 422
+        updated = await test_steps.post_step(
+            client,
+            second,
+            "county_approval",
+            staff["county"],
+            {**approval, "outcome": "risk_updated", "risk_types": ["illness", "lack_of_funds"]},
+        )
+        assert updated.status_code == 200, updated.text
+    [(status, risk_types)] = (
+        await session.execute(
+            text("SELECT status, risk_types FROM monitoring_objects WHERE household_id = 'H-1'")
+        )
+    ).all()
+    assert status == "risk_not_eliminated"
+    assert sorted(risk_types) == ["illness", "lack_of_funds"]
