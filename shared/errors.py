@@ -9,6 +9,7 @@ something went wrong, with the request id to quote.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
@@ -109,6 +110,13 @@ class ServiceUnavailable(DomainError):
 def invalid(field: str, code: str, message: str, detail: str | None = None) -> Unprocessable:
     """A 422 naming one field."""
     return Unprocessable(detail or message, errors=[FieldError(field, code, message)])
+
+
+def check_code(field: str, value: str | None, allowed: Iterable[str]) -> None:
+    """422 `invalid_code` unless `value` is None or one of `allowed` (a filter or a field)."""
+    codes = list(allowed)
+    if value is not None and value not in codes:
+        raise invalid(field, "invalid_code", f"{field} must be one of {', '.join(codes)}")
 
 
 def problem_response(

@@ -17,7 +17,8 @@ from uuid import UUID
 import orjson
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, tuple_
+from sqlalchemy import ColumnElement, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import invalid
 
@@ -101,3 +102,31 @@ def page_of(
     items = list(rows[:limit])
     next_cursor = encode_cursor(key(items[-1])) if len(rows) > limit and items else None
     return items, next_cursor
+
+
+async def newest_first(
+    session: AsyncSession,
+    *,
+    select: str,
+    where: Sequence[str],
+    params: dict[str, Any],
+    order: tuple[tuple[str, str, type], ...],
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of `select` (a `SELECT ... FROM ...` without WHERE) filtered by
+    `where`, ordered descending by `order` — (SQL expression, row key, type)
+    pairs that end in a unique column — and started after `cursor`."""
+    clauses = list(where)
+    bound = dict(params, page_limit=limit + 1)
+    if cursor is not None:
+        values = decode_cursor(cursor, [kind for _, _, kind in order])
+        names = [f"after_{i}" for i in range(len(order))]
+        columns = ", ".join(column for column, _, _ in order)
+        clauses.append(f"({columns}) < ({', '.join(':' + n for n in names)})")
+        bound |= dict(zip(names, values, strict=True))
+    ordering = ", ".join(f"{column} DESC" for column, _, _ in order)
+    statement = f"{select} WHERE {' AND '.join(clauses) or 'true'} ORDER BY {ordering}"
+    rows = (await session.execute(text(statement + " LIMIT :page_limit"), bound)).mappings()
+    items = [dict(row) for row in rows]
+    return page_of(items, limit, lambda item: [item[key] for _, key, _ in order])

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
 from shared.catalog import DEPARTMENTS, MEASURE_CATEGORIES, MEASURE_STATUSES
-from shared.errors import Conflict, NotFound, invalid
+from shared.errors import Conflict, NotFound, check_code, invalid
 from shared.event_types import (
     MEASURE_CANCELLED,
     MEASURE_COMPLETED,
@@ -27,7 +27,7 @@ from shared.event_types import (
     MONITORING_OBJECT_INCLUDED,
 )
 from shared.events import EventConsumer, EventRecord, notify, publish
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import newest_first
 from shared.regions import scope_like_pattern
 
 # The forward order of statuses; `cancelled` may follow any unfinished one.
@@ -293,36 +293,19 @@ async def list_measures(
     limit: int,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Measures inside `region_code`, newest planned first, by keyset."""
-    if category is not None and category not in MEASURE_CATEGORIES:
-        raise invalid("category", "invalid_code", "not a measure category of the catalog")
-    if status is not None and status not in MEASURE_STATUSES:
-        raise invalid(
-            "status", "invalid_code", "status must be one of " + ", ".join(MEASURE_STATUSES)
-        )
-    clauses = ["m.region_code LIKE :scope"]
-    params: dict[str, Any] = {"scope": scope_like_pattern(region_code), "limit": limit + 1}
-    for name, value in (("category", category), ("status", status), ("object_id", object_id)):
-        if value is not None:
-            clauses.append(f"m.{name} = :{name}")
-            params[name] = value
-    if cursor is not None:
-        planned_on, measure_id = decode_cursor(cursor, (date, uuid.UUID))
-        clauses.append("(m.planned_on, m.measure_id) < (:after_on, :after_id)")
-        params |= {"after_on": planned_on, "after_id": measure_id}
-    rows = (
-        await session.execute(
-            text(
-                f"SELECT {MEASURE_COLUMNS} FROM measures m WHERE {' AND '.join(clauses)}"
-                " ORDER BY m.planned_on DESC, m.measure_id DESC LIMIT :limit"
-            ),
-            params,
-        )
-    ).mappings()
-    items = [dict(row) for row in rows]
-    if len(items) <= limit:
-        return items, None
-    items = items[:limit]
-    return items, encode_cursor([items[-1]["planned_on"], items[-1]["measure_id"]])
+    check_code("category", category, MEASURE_CATEGORIES)
+    check_code("status", status, MEASURE_STATUSES)
+    filters = {"category": category, "status": status, "object_id": object_id}
+    given = {name: value for name, value in filters.items() if value is not None}
+    return await newest_first(
+        session,
+        select=f"SELECT {MEASURE_COLUMNS} FROM measures m",
+        where=["m.region_code LIKE :scope", *(f"m.{name} = :{name}" for name in given)],
+        params={"scope": scope_like_pattern(region_code), **given},
+        order=(("m.planned_on", "planned_on", date), ("m.measure_id", "measure_id", uuid.UUID)),
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 # A green-channel case's measures join the monitoring object its decision creates.

@@ -20,10 +20,10 @@ from shared import audit
 from shared.auth import Staff, ensure_in_scope
 from shared.catalog import MONITORING_TYPES
 from shared.db import SessionDep
-from shared.errors import Conflict, NotFound, invalid
+from shared.errors import Conflict, NotFound, check_code
 from shared.event_types import MONITORING_OBJECT_REMOVED
 from shared.events import publish
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import newest_first
 from shared.regions import scope_like_pattern
 
 OBJECT_STATUSES = ("risk_not_eliminated", "risk_eliminated", "removed")
@@ -40,11 +40,6 @@ class AlreadyRemoved(Conflict):
     slug, title = "already_removed", "The monitoring object is already removed"
 
 
-def _check_code(field: str, value: str | None, allowed: Any) -> None:
-    if value is not None and value not in allowed:
-        raise invalid(field, "invalid_code", f"{field} must be one of {', '.join(allowed)}")
-
-
 async def list_objects(
     session: AsyncSession,
     *,
@@ -56,37 +51,19 @@ async def list_objects(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Objects inside `region_code`, newest inclusion first (ties by object id,
     descending); 422 `invalid_code` for a status or type outside its list."""
-    _check_code("status", status, OBJECT_STATUSES)
-    _check_code("type", monitoring_type, list(MONITORING_TYPES))
-    clauses = ["o.region_code LIKE :scope"]
-    params: dict[str, Any] = {"scope": scope_like_pattern(region_code), "limit": limit + 1}
-    if status is not None:
-        clauses.append("o.status = :status")
-        params["status"] = status
-    if monitoring_type is not None:
-        clauses.append("o.monitoring_type = :monitoring_type")
-        params["monitoring_type"] = monitoring_type
-    if cursor is not None:
-        included_on, object_id = decode_cursor(cursor, (date, uuid.UUID))
-        clauses.append("(o.included_on, o.object_id) < (:after_on, :after_id)")
-        params |= {"after_on": included_on, "after_id": object_id}
-    rows = (
-        await session.execute(
-            text(
-                f"SELECT {OBJECT_COLUMNS} FROM monitoring_objects o"
-                f" WHERE {' AND '.join(clauses)}"
-                " ORDER BY o.included_on DESC, o.object_id DESC LIMIT :limit"
-            ),
-            params,
-        )
-    ).mappings()
-    items = [dict(row) for row in rows]
-    next_cursor = None
-    if len(items) > limit:
-        items = items[:limit]
-        last = items[-1]
-        next_cursor = encode_cursor([last["included_on"], last["object_id"]])
-    return items, next_cursor
+    check_code("status", status, OBJECT_STATUSES)
+    check_code("type", monitoring_type, MONITORING_TYPES)
+    filters = {"status": status, "monitoring_type": monitoring_type}
+    given = {name: value for name, value in filters.items() if value is not None}
+    return await newest_first(
+        session,
+        select=f"SELECT {OBJECT_COLUMNS} FROM monitoring_objects o",
+        where=["o.region_code LIKE :scope", *(f"o.{name} = :{name}" for name in given)],
+        params={"scope": scope_like_pattern(region_code), **given},
+        order=(("o.included_on", "included_on", date), ("o.object_id", "object_id", uuid.UUID)),
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 async def get_object(session: AsyncSession, *, object_id: uuid.UUID) -> dict[str, Any] | None:

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.catalog import DEPARTMENTS, WARNING_TYPES
-from shared.errors import invalid
-from shared.pagination import decode_cursor, encode_cursor
+from shared.errors import check_code
+from shared.pagination import newest_first
 from shared.regions import scope_like_pattern
 
 STATUSES = ("matched", "unmatched", "below_threshold", "dismissed")
@@ -23,11 +23,6 @@ _COLUMNS = """
     w.event_date, w.amount_yuan, w.received_at, w.status, w.late, w.name_mismatch, w.case_id,
     w.outcome, w.resolution_reason
 """
-
-
-def _check_code(field: str, value: str | None, allowed: Any) -> None:
-    if value is not None and value not in allowed:
-        raise invalid(field, "invalid_code", f"{field} must be one of {', '.join(allowed)}")
 
 
 async def list_warnings(
@@ -41,39 +36,23 @@ async def list_warnings(
     limit: int = 50,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Warnings inside `region_code`, newest first; 422 for a code outside its list."""
-    _check_code("warning_type", warning_type, list(WARNING_TYPES))
-    _check_code("department", department, list(DEPARTMENTS))
-    _check_code("status", status, STATUSES)
-    clauses = ["w.region_code LIKE :scope"]
-    params: dict[str, Any] = {"scope": scope_like_pattern(region_code), "limit": limit + 1}
-    for name, value in (
-        ("warning_type", warning_type),
-        ("department", department),
-        ("status", status),
-    ):
-        if value is not None:
-            clauses.append(f"w.{name} = :{name}")
-            params[name] = value
-    if cursor is not None:
-        received_at, warning_id = decode_cursor(cursor, (datetime, uuid.UUID))
-        clauses.append("(w.received_at, w.warning_id) < (:after_at, :after_id)")
-        params |= {"after_at": received_at, "after_id": warning_id}
-    rows = (
-        await session.execute(
-            text(
-                f"SELECT {_COLUMNS} FROM warnings w WHERE {' AND '.join(clauses)}"
-                " ORDER BY w.received_at DESC, w.warning_id DESC LIMIT :limit"
-            ),
-            params,
-        )
-    ).mappings()
-    items = [dict(row) for row in rows]
-    next_cursor = None
-    if len(items) > limit:
-        items = items[:limit]
-        last = items[-1]
-        next_cursor = encode_cursor([last["received_at"], last["warning_id"]])
-    return items, next_cursor
+    check_code("warning_type", warning_type, WARNING_TYPES)
+    check_code("department", department, DEPARTMENTS)
+    check_code("status", status, STATUSES)
+    filters = {"warning_type": warning_type, "department": department, "status": status}
+    given = {name: value for name, value in filters.items() if value is not None}
+    return await newest_first(
+        session,
+        select=f"SELECT {_COLUMNS} FROM warnings w",
+        where=["w.region_code LIKE :scope", *(f"w.{name} = :{name}" for name in given)],
+        params={"scope": scope_like_pattern(region_code), **given},
+        order=(
+            ("w.received_at", "received_at", datetime),
+            ("w.warning_id", "warning_id", uuid.UUID),
+        ),
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 async def get_warning(session: AsyncSession, *, warning_id: uuid.UUID) -> dict[str, Any] | None:
