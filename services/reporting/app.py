@@ -2,13 +2,19 @@
 
 from fastapi import FastAPI
 
+from services.reporting import extra_routes, routes
 from shared.service_app import ServiceSpec, create_service_app
 
 PREFIX = "/reporting/v1"
 
 
 def spec() -> ServiceSpec:
-    return ServiceSpec(name="reporting", prefix=PREFIX, title="warnex reporting (统计)")
+    return ServiceSpec(
+        name="reporting",
+        prefix=PREFIX,
+        title="warnex reporting (统计)",
+        routers=[routes.router, extra_routes.router],
+    )
 
 
 def create_app() -> FastAPI:
