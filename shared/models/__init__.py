@@ -12,6 +12,7 @@ from shared.models.events import ConsumerPosition, Event, JobRun
 from shared.models.identification import Case, CaseStep, CaseWarning, MonitoringObject
 from shared.models.principals import Principal
 from shared.models.registry import Household, Member, Region
+from shared.models.reporting import WeeklySnapshot
 from shared.models.warnings import Batch, FeedLateNotice, FeedPush, Warning, WarningSource
 
 metadata = SQLModel.metadata
@@ -37,5 +38,6 @@ __all__ = [
     "Region",
     "Warning",
     "WarningSource",
+    "WeeklySnapshot",
     "metadata",
 ]
