@@ -2,7 +2,8 @@
 
 from fastapi import FastAPI
 
-from services.reporting import extra_routes, routes
+from services.reporting import extra_routes, routes, trend_routes
+from services.reporting.jobs import JOBS
 from shared.service_app import ServiceSpec, create_service_app
 
 PREFIX = "/reporting/v1"
@@ -13,7 +14,8 @@ def spec() -> ServiceSpec:
         name="reporting",
         prefix=PREFIX,
         title="warnex reporting (统计)",
-        routers=[routes.router, extra_routes.router],
+        routers=[routes.router, extra_routes.router, trend_routes.router],
+        jobs=JOBS,
     )
 
 

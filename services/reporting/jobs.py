@@ -1,0 +1,5 @@
+"""The scheduled jobs of reporting."""
+
+from shared.scheduler import Job
+
+JOBS: list[Job] = []
