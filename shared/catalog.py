@@ -85,6 +85,12 @@ RISK_TYPES: dict[str, str] = {
     "other": "其他",
 }
 
+OBJECT_STATUSES: dict[str, str] = {
+    "risk_not_eliminated": "风险未消除",
+    "risk_eliminated": "风险已消除",
+    "removed": "已清退",
+}
+
 # Which household category each monitoring type fits (SPEC §4).
 MONITORING_TYPE_CATEGORY: dict[str, str] = {
     "unstable_alleviated": "poverty_alleviated",

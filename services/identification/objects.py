@@ -18,15 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
 from shared.auth import Staff, ensure_in_scope
-from shared.catalog import MONITORING_TYPES
+from shared.catalog import MONITORING_TYPES, OBJECT_STATUSES
 from shared.db import SessionDep
 from shared.errors import Conflict, NotFound, check_code
 from shared.event_types import MONITORING_OBJECT_REMOVED
 from shared.events import publish
 from shared.pagination import newest_first
 from shared.regions import scope_like_pattern
-
-OBJECT_STATUSES = ("risk_not_eliminated", "risk_eliminated", "removed")
 
 OBJECT_COLUMNS = """
     o.object_id, o.county_code, o.household_id, o.region_code, o.monitoring_type,

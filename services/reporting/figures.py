@@ -54,12 +54,12 @@ from shared.catalog import (
     MEASURE_CATEGORIES,
     MEASURE_STATUSES,
     MONITORING_TYPES,
+    OBJECT_STATUSES,
     WARNING_TYPES,
 )
 from shared.policy import get_policy
 from shared.regions import scope_like_pattern
 
-OBJECT_STATUSES = ("risk_not_eliminated", "risk_eliminated", "removed")
 FEED_STATES = ("on_time", "due_soon", "late", "never_pushed")
 _WARNING_COUNTS = ("received", "matched", "unmatched", "below_threshold", "dismissed", "late")
 
