@@ -57,10 +57,10 @@ from shared.catalog import (
     OBJECT_STATUSES,
     WARNING_TYPES,
 )
+from shared.feeds import FEED_STATES, feed_states
 from shared.policy import get_policy
 from shared.regions import scope_like_pattern
 
-FEED_STATES = ("on_time", "due_soon", "late", "never_pushed")
 _WARNING_COUNTS = ("received", "matched", "unmatched", "below_threshold", "dismissed", "late")
 
 
@@ -198,33 +198,6 @@ FROM (
 GROUP BY GROUPING SETS ((m.g, m.category), (m.g, m.status))
 """
 
-# As services/warning_ingest/feeds.py computes a feed's state (feed_state):
-# due = last push + cadence (absolute 24-hour days), due_soon when the due time
-# is at most due_soon_days away, late once passed; a feed without a cadence
-# stays on_time once pushed. The latest push per feed is one index probe.
-_FEEDS = """
-SELECT s.state, count(*) AS n
-FROM (
-    SELECT CASE
-             WHEN p.last_push_at IS NULL THEN 'never_pushed'
-             WHEN f.cadence_days IS NULL THEN 'on_time'
-             WHEN CAST(:now AS timestamptz) > p.due_at THEN 'late'
-             WHEN p.due_at - CAST(:now AS timestamptz)
-                  <= CAST(:due_soon_days AS integer) * interval '24 hours' THEN 'due_soon'
-             ELSE 'on_time'
-           END AS state
-    FROM unnest(CAST(:departments AS text[]), CAST(:types AS text[]),
-                CAST(:cadences AS integer[])) AS f(department, warning_type, cadence_days)
-    CROSS JOIN LATERAL (
-        SELECT max(fp.pushed_at) AS last_push_at,
-               max(fp.pushed_at) + f.cadence_days * interval '24 hours' AS due_at
-        FROM feed_pushes fp
-        WHERE fp.department = f.department AND fp.warning_type = f.warning_type
-    ) p
-) s
-GROUP BY s.state
-"""
-
 
 def _zeros(codes: Any) -> dict[str, int]:
     return dict.fromkeys(codes, 0)
@@ -319,20 +292,8 @@ async def figures_by_group(
 
 
 async def feed_figures(session: AsyncSession, *, now: datetime) -> dict[str, int]:
-    """The catalog's periodic feeds by state at `now` (one statement)."""
-    policy = get_policy().feeds
-    feeds = [t for t in WARNING_TYPES.values() if t.kind == "periodic"]
-    rows = await session.execute(
-        text(_FEEDS),
-        {
-            "departments": [t.department for t in feeds],
-            "types": [t.code for t in feeds],
-            "cadences": [policy.cadence_days.get(t.code) for t in feeds],
-            "now": now,
-            "due_soon_days": policy.due_soon_days,
-        },
-    )
+    """The catalog's periodic feeds by state at `now` (as `/ingest/v1/feeds` shows them)."""
     counts = _zeros(FEED_STATES)
-    for row in rows:
-        counts[row.state] = row.n
+    for feed in await feed_states(session, now=now):
+        counts[feed.state] += 1
     return counts

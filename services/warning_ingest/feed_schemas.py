@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from services.warning_ingest.feeds import FeedStateCode
+from shared.feeds import FeedStateCode
 
 
 class FeedOut(BaseModel):

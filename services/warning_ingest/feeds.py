@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,19 +27,11 @@ from shared.audit import NATIONAL
 from shared.catalog import DEPARTMENTS, EVENT_DATED_TYPES, WARNING_TYPES, types_of
 from shared.event_types import FEED_LATE
 from shared.events import notify
+from shared.feeds import FeedStateCode, feed_states, periodic_feeds
 from shared.policy import get_policy
-
-FeedStateCode = Literal["on_time", "due_soon", "late", "never_pushed"]
 
 LATE_RECORDS_WINDOW = timedelta(days=30)
 SCAN_ACTOR = "system:feed-scan"
-
-
-@dataclass(frozen=True, slots=True)
-class Feed:
-    department: str
-    warning_type: str
-    cadence_days: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,53 +60,6 @@ class FeedReport:
     late_records: list[LateRecordCount]
 
 
-def periodic_feeds(department: str | None = None) -> list[Feed]:
-    """Every periodic feed of the catalog (of one department if given), in catalog order.
-
-    Listed whether or not a client exists for the department: silence from a
-    department nobody set up is still a missing feed.
-    """
-    cadences = get_policy().feeds.cadence_days
-    return [
-        Feed(t.department, t.code, cadences.get(t.code))
-        for dept in DEPARTMENTS
-        if department in (None, dept)
-        for t in WARNING_TYPES.values()
-        if t.department == dept and t.kind == "periodic"
-    ]
-
-
-def feed_state(
-    *, last_push_at: datetime | None, cadence_days: int | None, now: datetime, due_soon_days: int
-) -> tuple[datetime | None, FeedStateCode]:
-    """The feed's next due time and state at `now`.
-
-    A type the policy gives no cadence is never due (it stays `on_time` once pushed).
-    """
-    if last_push_at is None:
-        return None, "never_pushed"
-    if cadence_days is None:
-        return None, "on_time"
-    due = last_push_at + timedelta(days=cadence_days)
-    if now > due:
-        return due, "late"
-    if due - now <= timedelta(days=due_soon_days):
-        return due, "due_soon"
-    return due, "on_time"
-
-
-# One index-only probe of ix_feed_pushes_latest per feed (a dozen), not a scan
-# of every push ever made. The feed list comes in as arrays, in catalog order.
-_LAST_PUSHES = text(
-    "SELECT f.department, f.warning_type, p.last_push_at"
-    " FROM unnest(CAST(:departments AS text[]), CAST(:types AS text[]))"
-    "      WITH ORDINALITY AS f(department, warning_type, ord)"
-    " CROSS JOIN LATERAL ("
-    "   SELECT max(fp.pushed_at) AS last_push_at FROM feed_pushes fp"
-    "   WHERE fp.department = f.department AND fp.warning_type = f.warning_type"
-    " ) p ORDER BY f.ord"
-)
-
 _LATE_RECORDS = text(
     "SELECT department, warning_type, count(*) AS n FROM warnings"
     " WHERE late AND received_at > :since"
@@ -128,49 +73,26 @@ async def feed_report(
 ) -> FeedReport:
     """Every periodic feed's state at `now` (of one department if given), with
     the late records of the last 30 days per department and event-dated type."""
-    feeds = periodic_feeds(department)
-    last = await _last_pushes(session, feeds)
+    states = await feed_states(session, now=now, department=department)
     late = await _late_counts(session, since=now - LATE_RECORDS_WINDOW, department=department)
     per_department: dict[str, int] = {}
     for (dept, _), n in late.items():
         per_department[dept] = per_department.get(dept, 0) + n
-    due_soon_days = get_policy().feeds.due_soon_days
-    items = []
-    for feed in feeds:
-        last_push_at = last.get((feed.department, feed.warning_type))
-        next_due_at, state = feed_state(
-            last_push_at=last_push_at,
-            cadence_days=feed.cadence_days,
-            now=now,
-            due_soon_days=due_soon_days,
+    items = [
+        FeedStatus(
+            department=s.feed.department,
+            department_label=DEPARTMENTS[s.feed.department],
+            warning_type=s.feed.warning_type,
+            warning_type_label=WARNING_TYPES[s.feed.warning_type].label,
+            cadence_days=s.feed.cadence_days,
+            last_push_at=s.last_push_at,
+            next_due_at=s.next_due_at,
+            state=s.state,
+            late_records_30d=per_department.get(s.feed.department, 0),
         )
-        items.append(
-            FeedStatus(
-                department=feed.department,
-                department_label=DEPARTMENTS[feed.department],
-                warning_type=feed.warning_type,
-                warning_type_label=WARNING_TYPES[feed.warning_type].label,
-                cadence_days=feed.cadence_days,
-                last_push_at=last_push_at,
-                next_due_at=next_due_at,
-                state=state,
-                late_records_30d=per_department.get(feed.department, 0),
-            )
-        )
+        for s in states
+    ]
     return FeedReport(items=items, late_records=_late_rows(late, department))
-
-
-async def _last_pushes(
-    session: AsyncSession, feeds: list[Feed]
-) -> dict[tuple[str, str], datetime | None]:
-    rows = await session.execute(
-        _LAST_PUSHES,
-        {
-            "departments": [f.department for f in feeds],
-            "types": [f.warning_type for f in feeds],
-        },
-    )
-    return {(r.department, r.warning_type): r.last_push_at for r in rows}
 
 
 async def _late_counts(
