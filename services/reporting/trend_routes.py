@@ -1,5 +1,60 @@
-"""(being written)"""
+"""`GET /trend`: a region's weekly snapshots (周通报), oldest first (viewers and staff)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from services.reporting.figures import Period
+from services.reporting.routes import ReportRegion
+from services.reporting.schemas import Figures, PeriodOut
+from services.reporting.snapshots import week_start, weekly_trend
+from shared import clock
+from shared.db import SessionDep
+from shared.errors import check_code, invalid
+
+router = APIRouter(tags=["figures"])
+
+INTERVALS = ("week",)
+DEFAULT_WEEKS = 12
+
+
+class TrendItem(Figures):
+    week_start: date = Field(description="The Monday (local date) of the snapshot's week")
+    period: PeriodOut = Field(description="The period figures' period: the year to that day")
+
+
+class Trend(BaseModel):
+    items: list[TrendItem] = Field(description="Oldest first")
+
+
+def trend_period(
+    date_from: Annotated[
+        date | None, Query(description="Default the Monday 11 weeks before date_to's week")
+    ] = None,
+    date_to: Annotated[date | None, Query(description="Default today; both ends included")] = None,
+) -> Period:
+    """The weeks to list, by week start: by default the last 12, this one included."""
+    end = date_to or clock.today()
+    start = date_from or week_start(end) - timedelta(weeks=DEFAULT_WEEKS - 1)
+    if start > end:
+        raise invalid("date_from", "invalid_period", "date_from must not be after date_to")
+    return Period(start, end)
+
+
+@router.get(
+    "/trend",
+    response_model=Trend,
+    summary="A region's weekly snapshots of the overview's figures (viewers and staff)",
+)
+async def get_trend(
+    session: SessionDep,
+    region: ReportRegion,
+    period: Annotated[Period, Depends(trend_period)],
+    interval: Annotated[str, Query(description="week (the only one)")] = "week",
+) -> dict[str, Any]:
+    check_code("interval", interval, INTERVALS)
+    return {"items": await weekly_trend(session, region_code=region, period=period)}
