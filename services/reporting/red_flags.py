@@ -1,0 +1,151 @@
+"""Red flags of a region (SPEC §6; API.md `GET /red_flags`). Counts and region
+codes only: no household id leaves this module.
+
+- `zero_object_villages`: the villages inside the region (itself, if a
+  village) without a monitoring object that is not removed (spot-check
+  targets), by code.
+- `high_ratio_regions`: the towns and villages inside the region (itself
+  included) where monitoring objects with status `risk_not_eliminated` over
+  the registered persons (`members` of the place's households) exceed the
+  policy's `red_flags.high_ratio`; a place with no registered person has no
+  ratio. The ratio is a fraction rounded to four decimals.
+- `off_system_households` (体外循环): the region's households with a matched
+  civil-affairs `dibao`, `tekun` or `temporary_assistance` warning received in
+  the last 365 days (received_on > today - 365) that have no
+  `risk_not_eliminated` monitoring object and no case that is open or was
+  decided in those 365 days.
+- `should_include_households` (应纳未纳): the region's households whose latest
+  `household_visit` (by done_on, over all their cases) found an income per
+  capita below the monitoring line of the visit's year (the policy's
+  `figures_for`) and that have no `risk_not_eliminated` monitoring object.
+
+A household belongs to the region of its `households.region_code`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.policy import get_policy
+from shared.regions import scope_like_pattern
+
+_ZERO_OBJECT_VILLAGES = text(
+    """
+SELECT r.code AS region_code, r.name AS region_name
+FROM regions r
+WHERE r.code LIKE CAST(:scope AS text) AND r.level = 'village'
+  AND NOT EXISTS (SELECT 1 FROM monitoring_objects o
+                  WHERE o.region_code = r.code AND o.status <> 'removed')
+ORDER BY r.code
+"""
+)
+
+# Objects at risk and persons are counted per village once, then summed per
+# town and village by code prefix.
+_HIGH_RATIO = text(
+    """
+WITH objects AS (
+    SELECT region_code, count(*) AS n FROM monitoring_objects
+    WHERE region_code LIKE CAST(:scope AS text) AND status = 'risk_not_eliminated'
+    GROUP BY region_code
+), persons AS (
+    SELECT h.region_code, count(*) AS n
+    FROM households h
+    JOIN members m ON m.county_code = h.county_code AND m.household_id = h.household_id
+    WHERE h.region_code LIKE CAST(:scope AS text)
+    GROUP BY h.region_code
+), places AS (
+    SELECT code, name, CASE level WHEN 'town' THEN left(code, 9) ELSE code END || '%' AS pattern
+    FROM regions
+    WHERE code LIKE CAST(:scope AS text) AND level IN ('town', 'village')
+), ratios AS (
+    SELECT p.code, p.name,
+           (SELECT COALESCE(sum(o.n), 0) FROM objects o WHERE o.region_code LIKE p.pattern)
+               AS at_risk,
+           (SELECT COALESCE(sum(x.n), 0) FROM persons x WHERE x.region_code LIKE p.pattern)
+               AS persons
+    FROM places p
+)
+SELECT code AS region_code, name AS region_name,
+       CAST(round(CAST(at_risk AS numeric) / persons, 4) AS float8) AS ratio
+FROM ratios
+WHERE persons > 0 AND CAST(at_risk AS numeric) / persons > CAST(:high_ratio AS numeric)
+ORDER BY code
+"""
+)
+
+_HOUSEHOLD_COUNTS = text(
+    """
+WITH lines AS (
+    SELECT * FROM unnest(CAST(:years AS integer[]), CAST(:lines AS numeric[])) AS l(year, line)
+), at_risk AS (
+    SELECT DISTINCT county_code, household_id FROM monitoring_objects
+    WHERE region_code LIKE CAST(:scope AS text) AND status = 'risk_not_eliminated'
+), off_system AS (
+    SELECT DISTINCT h.county_code, h.household_id
+    FROM warnings w
+    JOIN households h ON h.county_code = w.county_code AND h.household_id = w.household_id
+    WHERE h.region_code LIKE CAST(:scope AS text) AND w.status = 'matched'
+      AND w.department = 'civil_affairs'
+      AND w.warning_type IN ('dibao', 'tekun', 'temporary_assistance')
+      AND w.received_on > CAST(:since AS date)
+      AND NOT EXISTS (SELECT 1 FROM at_risk a
+                      WHERE a.county_code = h.county_code AND a.household_id = h.household_id)
+      AND NOT EXISTS (SELECT 1 FROM cases c
+                      WHERE c.county_code = h.county_code AND c.household_id = h.household_id
+                        AND ((c.state = 'open' AND c.decided_on IS NULL)
+                             OR c.decided_on > CAST(:since AS date)))
+), latest_visits AS (
+    SELECT DISTINCT ON (c.county_code, c.household_id)
+           c.county_code, c.household_id, s.done_on,
+           CAST(s.form ->> 'income_per_capita_yuan' AS numeric) AS income
+    FROM case_steps s
+    JOIN cases c ON c.county_code = s.county_code AND c.case_id = s.case_id
+    JOIN households h ON h.county_code = c.county_code AND h.household_id = c.household_id
+    WHERE s.step = 'household_visit' AND h.region_code LIKE CAST(:scope AS text)
+    ORDER BY c.county_code, c.household_id, s.done_on DESC, s.recorded_at DESC
+), should_include AS (
+    SELECT v.county_code, v.household_id FROM latest_visits v
+    WHERE v.income < COALESCE(
+              (SELECT l.line FROM lines l WHERE l.year <= extract(year FROM v.done_on)
+               ORDER BY l.year DESC LIMIT 1),
+              (SELECT l.line FROM lines l ORDER BY l.year LIMIT 1))
+      AND NOT EXISTS (SELECT 1 FROM at_risk a
+                      WHERE a.county_code = v.county_code AND a.household_id = v.household_id)
+)
+SELECT (SELECT count(*) FROM off_system) AS off_system_households,
+       (SELECT count(*) FROM should_include) AS should_include_households
+"""
+)
+
+
+async def red_flags(session: AsyncSession, *, region_code: str, today: date) -> dict[str, Any]:
+    """The red flags of `region_code` as of `today` (three statements)."""
+    policy = get_policy()
+    scope = scope_like_pattern(region_code)
+    villages = await session.execute(_ZERO_OBJECT_VILLAGES, {"scope": scope})
+    high = await session.execute(
+        _HIGH_RATIO, {"scope": scope, "high_ratio": policy.red_flags.high_ratio}
+    )
+    years = sorted(policy.years)
+    counts = (
+        await session.execute(
+            _HOUSEHOLD_COUNTS,
+            {
+                "scope": scope,
+                "since": today - timedelta(days=365),
+                "years": years,
+                "lines": [policy.years[y].monitoring_line_yuan for y in years],
+            },
+        )
+    ).one()
+    return {
+        "zero_object_villages": [dict(r) for r in villages.mappings()],
+        "high_ratio_regions": [dict(r) for r in high.mappings()],
+        "off_system_households": counts.off_system_households,
+        "should_include_households": counts.should_include_households,
+    }
