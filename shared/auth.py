@@ -12,11 +12,11 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from sqlalchemy import select
@@ -187,6 +187,15 @@ def ensure_in_scope(principal: Principal, region_code: str) -> None:
     """404 (not 403) when `region_code` lies outside the principal's scope."""
     if not principal.covers(region_code):
         raise NotFound()
+
+
+def found_in_scope(principal: Principal, row: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`row` (anything with a `region_code`) if it exists inside the principal's
+    scope; 404 otherwise, either way, so that existence is not revealed."""
+    if row is None:
+        raise NotFound()
+    ensure_in_scope(principal, row["region_code"])
+    return dict(row)
 
 
 def scope_region(principal: Principal, requested: str | None) -> str:

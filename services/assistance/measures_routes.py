@@ -22,10 +22,9 @@ from services.assistance.schemas import (
     MeasurePage,
 )
 from shared import clock
-from shared.auth import CurrentPrincipal, Staff, ensure_in_scope, scope_region
+from shared.auth import CurrentPrincipal, Staff, ensure_in_scope, found_in_scope, scope_region
 from shared.catalog import MEASURE_CATEGORIES, MEASURE_STATUSES
 from shared.db import SessionDep
-from shared.errors import NotFound
 from shared.pagination import PageDep
 
 router = APIRouter(tags=["measures"])
@@ -70,11 +69,7 @@ async def measure_in_scope(
     measure_id: uuid.UUID, session: SessionDep, principal: Staff
 ) -> dict[str, Any]:
     """The measure, or 404 if it does not exist or lies outside the caller's scope."""
-    measure = await get_measure(session, measure_id=measure_id)
-    if measure is None:
-        raise NotFound()
-    ensure_in_scope(principal, measure["region_code"])
-    return measure
+    return found_in_scope(principal, await get_measure(session, measure_id=measure_id))
 
 
 MeasureInScope = Annotated[dict[str, Any], Depends(measure_in_scope)]

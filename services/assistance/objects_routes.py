@@ -24,9 +24,8 @@ from services.assistance.objects_schemas import (
     RollbackIn,
 )
 from shared import clock
-from shared.auth import CountyStaff, Staff, ensure_in_scope
+from shared.auth import CountyStaff, Staff, found_in_scope
 from shared.db import SessionDep
-from shared.errors import NotFound
 from shared.pagination import PageDep
 from shared.policy import get_policy
 
@@ -39,11 +38,7 @@ async def object_in_scope(
     object_id: uuid.UUID, session: SessionDep, principal: Staff
 ) -> dict[str, Any]:
     """The object, or 404 if it does not exist or lies outside the caller's scope."""
-    obj = await get_object(session, object_id=object_id)
-    if obj is None:
-        raise NotFound()
-    ensure_in_scope(principal, obj["region_code"])
-    return obj
+    return found_in_scope(principal, await get_object(session, object_id=object_id))
 
 
 ObjectInScope = Annotated[dict[str, Any], Depends(object_in_scope)]

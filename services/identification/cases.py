@@ -11,7 +11,7 @@ from fastapi import Depends
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, Staff, ensure_in_scope
+from shared.auth import Principal, Staff, found_in_scope
 from shared.catalog import CASE_STEPS
 from shared.db import SessionDep
 from shared.errors import NotFound
@@ -87,11 +87,7 @@ async def case_in_scope(
     case_id: uuid.UUID, session: SessionDep, principal: Staff
 ) -> dict[str, Any]:
     """The case row, or 404 if it does not exist or lies outside the caller's scope."""
-    row = await get_case_row(session, case_id=case_id)
-    if row is None:
-        raise NotFound()
-    ensure_in_scope(principal, row["region_code"])
-    return row
+    return found_in_scope(principal, await get_case_row(session, case_id=case_id))
 
 
 CaseInScope = Annotated[dict[str, Any], Depends(case_in_scope)]

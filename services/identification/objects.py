@@ -17,10 +17,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
-from shared.auth import Staff, ensure_in_scope
+from shared.auth import Staff, found_in_scope
 from shared.catalog import MONITORING_TYPES, OBJECT_STATUSES
 from shared.db import SessionDep
-from shared.errors import Conflict, NotFound, check_code
+from shared.errors import Conflict, check_code
 from shared.event_types import MONITORING_OBJECT_REMOVED
 from shared.events import publish
 from shared.pagination import newest_first
@@ -85,11 +85,7 @@ async def object_in_scope(
     object_id: uuid.UUID, session: SessionDep, principal: Staff
 ) -> dict[str, Any]:
     """The object, or 404 if it does not exist or lies outside the caller's scope."""
-    row = await get_object(session, object_id=object_id)
-    if row is None:
-        raise NotFound()
-    ensure_in_scope(principal, row["region_code"])
-    return row
+    return found_in_scope(principal, await get_object(session, object_id=object_id))
 
 
 ObjectInScope = Annotated[dict[str, Any], Depends(object_in_scope)]

@@ -25,7 +25,7 @@ from shared.auth import (
     Department,
     Principal,
     Staff,
-    ensure_in_scope,
+    found_in_scope,
     scope_region,
 )
 from shared.db import SessionDep
@@ -141,11 +141,7 @@ async def warning_in_scope(
     warning_id: uuid.UUID, session: SessionDep, principal: Staff
 ) -> dict[str, Any]:
     """The warning, or 404 if it does not exist or lies outside the caller's scope."""
-    warning = await get_warning(session, warning_id=warning_id)
-    if warning is None:
-        raise NotFound()
-    ensure_in_scope(principal, warning["region_code"])
-    return warning
+    return found_in_scope(principal, await get_warning(session, warning_id=warning_id))
 
 
 WarningInScope = Annotated[dict[str, Any], Depends(warning_in_scope)]
