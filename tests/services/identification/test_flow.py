@@ -60,6 +60,36 @@ async def _staff(session) -> dict[str, dict[str, str]]:
     }
 
 
+# The steps of a second case opened on 21 November, dated to fit it.
+SECOND_CASE_STEPS = {
+    "household_visit": {"visited_on": "2026-11-22"},
+    "village_review": {
+        "reviewed_on": "2026-11-23",
+        "notice_start": "2026-11-24",
+        "notice_end": "2026-11-28",
+    },
+    "township_review": {"reviewed_on": "2026-11-25"},
+    "county_approval": {"approved_on": "2026-11-30"},
+}
+
+
+async def _second_case_steps(
+    client, session, case: dict, *through_steps: str
+) -> dict[str, dict[str, str]]:
+    """Record the visit and both reviews of `case` (and `through_steps`); return the staff."""
+    from tests.services.identification import test_steps
+
+    staff = await _staff(session)
+    wanted = ("household_visit", "village_review", "township_review", *through_steps)
+    for step in wanted:
+        body = test_steps.BODIES[step](**SECOND_CASE_STEPS[step])
+        response = await test_steps.post_step(
+            client, case, step, staff[test_steps.ROLES[step]], body
+        )
+        assert response.status_code == 200, response.text
+    return staff
+
+
 async def test_pushed_warning_ends_as_an_included_monitoring_object(client, session):
     await register(session, "H-1", [1])
     with clock.frozen_at(PUSHED_AT):
@@ -130,25 +160,7 @@ async def test_household_whose_risk_returns_after_elimination_is_identified_agai
     assert second["case_id"] != first["case_id"]
     # ... whose decision can include the household again.
     with clock.frozen_at(datetime(2026, 12, 3, 2, 0, tzinfo=UTC)):
-        staff = await _staff(session)
-        dated = {
-            "household_visit": {"visited_on": "2026-11-22"},
-            "village_review": {
-                "reviewed_on": "2026-11-23",
-                "notice_start": "2026-11-24",
-                "notice_end": "2026-11-28",
-            },
-            "township_review": {"reviewed_on": "2026-11-25"},
-            "county_approval": {"approved_on": "2026-11-30"},
-        }
-        from tests.services.identification import test_steps
-
-        for step, changes in dated.items():
-            body = test_steps.BODIES[step](**changes)
-            response = await test_steps.post_step(
-                client, second, step, staff[test_steps.ROLES[step]], body
-            )
-            assert response.status_code == 200, response.text
+        await _second_case_steps(client, session, second, "county_approval")
     objects = (
         await session.execute(
             text(
@@ -180,22 +192,7 @@ async def test_warning_for_a_monitored_household_is_decided_as_a_risk_update(cli
     with clock.frozen_at(datetime(2026, 11, 21, 2, 0, tzinfo=UTC)):
         second = await _push_and_open(client, session, 1, "S-2")
     with clock.frozen_at(datetime(2026, 12, 3, 2, 0, tzinfo=UTC)):
-        staff = await _staff(session)
-        dated = {
-            "household_visit": {"visited_on": "2026-11-22"},
-            "village_review": {
-                "reviewed_on": "2026-11-23",
-                "notice_start": "2026-11-24",
-                "notice_end": "2026-11-28",
-            },
-            "township_review": {"reviewed_on": "2026-11-25"},
-        }
-        for step, changes in dated.items():
-            body = test_steps.BODIES[step](**changes)
-            response = await test_steps.post_step(
-                client, second, step, staff[test_steps.ROLES[step]], body
-            )
-            assert response.status_code == 200, response.text
+        staff = await _second_case_steps(client, session, second)
         approval = test_steps.county_body(approved_on="2026-11-30")
         refused = await test_steps.post_step(
             client, second, "county_approval", staff["county"], approval
