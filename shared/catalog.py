@@ -187,3 +187,100 @@ RELATIONS: dict[str, str] = {
 def types_of(department: str) -> list[WarningType]:
     """The warning types a department may push."""
     return [t for t in WARNING_TYPES.values() if t.department == department]
+
+
+# The village screening form (集中排查入户摸排表, Shenmu 2022), one code list per
+# field of a screening record (SPEC §11).
+SCREENING_FIELDS: dict[str, dict[str, str]] = {
+    "residence": {
+        "in_village": "本村居住",
+        "in_town": "本镇其他村居住",
+        "county_seat": "县城居住",
+        "other_town": "县内其他乡镇居住",
+        "outside_county": "县外居住",
+    },
+    "housing": {
+        "unsafe": "住房不安全",
+        "own_safe": "自有住房安全",
+        "rented_safe": "租住住房安全",
+    },
+    "schooling": {
+        "out_of_school": "有义务教育阶段适龄儿童因贫失学辍学",
+        "in_school": "适龄儿童均在校",
+        "none": "无义务教育阶段适龄儿童",
+    },
+    "drinking_water": {
+        "unsafe": "饮水不安全",
+        "tap_safe": "自来水，饮水安全",
+        "own_source_safe": "自有水源，饮水安全",
+    },
+    "insured": {
+        "all": "全部参加基本医疗保险",
+        "partly": "部分参保",
+        "none": "均未参保",
+    },
+    "income_band": {
+        "below_4000": "4000元以下",
+        "from_4000_to_6000": "4000-6000元",
+        "from_6000_to_10000": "6000-10000元",
+        "above_10000": "10000元以上",
+    },
+    "civil_affairs_support": {
+        "dibao": "低保",
+        "tekun": "特困",
+        "temporary_assistance": "临时救助",
+        "other": "其他",
+        "none": "无",
+    },
+    "needs_inclusion": {
+        "yes": "需要纳入监测",
+        "unsure": "不确定，待研判",
+        "no": "不需要纳入",
+    },
+}
+
+# The upper end (yuan, exclusive) of each income band; a band whose upper end is
+# at or under the year's monitoring line lies wholly under it.
+INCOME_BAND_UPPER_YUAN: dict[str, int | None] = {
+    "below_4000": 4000,
+    "from_4000_to_6000": 6000,
+    "from_6000_to_10000": 10000,
+    "above_10000": None,
+}
+
+# Civil-affairs support that a household outside monitoring should not get
+# unnoticed (体外循环).
+OFF_SYSTEM_SUPPORT = frozenset({"dibao", "tekun", "temporary_assistance"})
+
+SPOT_CHECK_KINDS: dict[str, str] = {
+    "cross": "交叉排查",
+    "spot": "暗访抽查",
+}
+
+# The problem ledger's types (问题台账, the Shenmu list).
+PROBLEM_TYPES: dict[str, str] = {
+    "guarantees_water": "“三保障”和饮水安全问题",
+    "policy_not_delivered": "帮扶政策落实不到位",
+    "income_not_stable": "收入不稳定未持续超过监测线",
+    "should_include_off_system": "应纳未纳、体外循环",
+    "grid_worker_management": "网格员管理和常态化排查",
+    "data_quality": "数据质量问题",
+    "petitions_opinion": "信访舆情",
+    "other": "其他",
+}
+
+PROBLEM_STATUSES: dict[str, str] = {
+    "open": "未整改",
+    "rectified": "已整改",
+}
+
+# The campaign phases of the Meixian 2022 plan, in order; a campaign may name
+# its own phases, and these kinds let warnex tell when one is done.
+CAMPAIGN_PHASE_KINDS: dict[str, str] = {
+    "mobilisation": "动员部署",
+    "household_screening": "入户排查",
+    "cross_screening": "交叉排查",
+    "spot_check": "暗访抽查",
+    "data_entry": "数据录入",
+    "summary": "总结报告",
+}

@@ -3,10 +3,13 @@
 from fastapi import FastAPI
 
 from services.identification import (
+    campaigns_routes,
     households_routes,
     list_routes,
     objects_routes,
+    problems_routes,
     routes,
+    spot_check_routes,
     steps_routes,
 )
 from services.identification.consumers import CONSUMERS
@@ -27,6 +30,9 @@ def spec() -> ServiceSpec:
             steps_routes.router,
             objects_routes.router,
             households_routes.router,
+            campaigns_routes.router,
+            spot_check_routes.router,
+            problems_routes.router,
         ],
         consumers=CONSUMERS,
         jobs=JOBS,

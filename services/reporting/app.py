@@ -2,7 +2,13 @@
 
 from fastapi import FastAPI
 
-from services.reporting import extra_routes, routes, trend_routes
+from services.reporting import (
+    dashboard_routes,
+    extra_routes,
+    progress_routes,
+    routes,
+    trend_routes,
+)
 from services.reporting.jobs import JOBS
 from shared.service_app import ServiceSpec, create_service_app
 
@@ -14,7 +20,13 @@ def spec() -> ServiceSpec:
         name="reporting",
         prefix=PREFIX,
         title="warnex reporting (统计)",
-        routers=[routes.router, extra_routes.router, trend_routes.router],
+        routers=[
+            routes.router,
+            extra_routes.router,
+            trend_routes.router,
+            progress_routes.router,
+            dashboard_routes.router,
+        ],
         jobs=JOBS,
     )
 

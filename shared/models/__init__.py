@@ -13,6 +13,7 @@ from shared.models.identification import Case, CaseStep, CaseWarning, Monitoring
 from shared.models.principals import Principal
 from shared.models.registry import Household, Member, Region
 from shared.models.reporting import WeeklySnapshot
+from shared.models.screening import Campaign, Problem, Screening, SpotCheck, SpotCheckHousehold
 from shared.models.warnings import Batch, FeedLateNotice, FeedPush, Warning, WarningSource
 
 metadata = SQLModel.metadata
@@ -21,6 +22,7 @@ __all__ = [
     "Assessment",
     "AuditRecord",
     "Batch",
+    "Campaign",
     "Case",
     "CaseStep",
     "CaseWarning",
@@ -35,7 +37,11 @@ __all__ = [
     "Member",
     "MonitoringObject",
     "Principal",
+    "Problem",
     "Region",
+    "Screening",
+    "SpotCheck",
+    "SpotCheckHousehold",
     "Warning",
     "WarningSource",
     "WeeklySnapshot",

@@ -1,0 +1,5 @@
+"""Being built."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["figures"])
