@@ -71,3 +71,22 @@ RISK_ELIMINATED = "risk.eliminated"
 RISK_ROLLED_BACK = "risk.rolled_back"
 # assistance.gap_opened: {"object_id", "household_id", "kind", "since"}, once per gap.
 GAP_OPENED = "assistance.gap_opened"
+
+# -- screening campaigns (identification, SPEC §11) ---------------------------
+# campaign.created (aggregate ("campaign", campaign_id)): {"campaign_id", "county_code",
+#   "region_code", "year"}
+# screening.recorded (aggregate ("campaign", campaign_id)), one per upload:
+#   {"campaign_id", "accepted", "replaced", "rejected", "cases_opened", "cases_joined"}
+# spot_check.drawn (aggregate ("spot_check", spot_check_id)): {"spot_check_id",
+#   "campaign_id", "kind", "seed", "households": n}
+# spot_check.results_recorded: {"spot_check_id", "campaign_id", "checked": n, "differences": n}
+# problem.* (aggregate ("problem", problem_id)): {"problem_id", "campaign_id" | None,
+#   "county_code", "region_code", "type", "found_on", "due_on", "status",
+#   "rectified_on" | None}; problem.overdue once per problem, by the gap scan.
+CAMPAIGN_CREATED = "campaign.created"
+SCREENING_RECORDED = "screening.recorded"
+SPOT_CHECK_DRAWN = "spot_check.drawn"
+SPOT_CHECK_RESULTS_RECORDED = "spot_check.results_recorded"
+PROBLEM_RECORDED = "problem.recorded"
+PROBLEM_RECTIFIED = "problem.rectified"
+PROBLEM_OVERDUE = "problem.overdue"

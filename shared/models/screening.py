@@ -50,6 +50,9 @@ class Campaign(SQLModel, table=True):
     region_code: str = Field(sa_column=Column(RegionCode, nullable=False))
     name: str = Field(sa_column=Column(Text, nullable=False))
     year: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    # The campaign's figures (the progress table) count from this day (default
+    # 1 January of the year) to its last phase's due date.
+    starts_on: date = Field(sa_column=Column(Date, nullable=False))
     phases: list[dict[str, Any]] = Field(sa_column=Column(Json, nullable=False))
     # Figures the progress table asks for that warnex cannot count itself
     # (data items corrected, staff trained), entered by county staff.

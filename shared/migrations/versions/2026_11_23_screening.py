@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-23 22:20:02.578149
+Create Date: 2026-11-23 22:21:43.814155
 """
 
 from collections.abc import Sequence
@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('region_code', sa.String(length=12, collation='C'), nullable=False),
     sa.Column('name', sa.Text(), nullable=False),
     sa.Column('year', sa.SmallInteger(), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
     sa.Column('phases', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('reported_figures', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
