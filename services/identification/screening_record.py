@@ -126,9 +126,7 @@ def _count(value: Any, field: str, errors: list[FieldError]) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_MEMBERS:
         return value
     errors.append(
-        FieldError(
-            field, "invalid_value", f"{field} must be a whole number, 0 to {MAX_MEMBERS}"
-        )
+        FieldError(field, "invalid_value", f"{field} must be a whole number, 0 to {MAX_MEMBERS}")
     )
     return None
 
