@@ -34,6 +34,8 @@ def spec() -> ServiceSpec:
             spot_check_routes.router,
             problems_routes.router,
         ],
+        # Village forms (screenings) and checkers' results come as bulk uploads.
+        bulk_paths=("/campaigns/",),
         consumers=CONSUMERS,
         jobs=JOBS,
     )
