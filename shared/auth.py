@@ -28,6 +28,7 @@ from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound, Unauthenticated
 from shared.models import Principal as PrincipalRow
 from shared.pii import derive_key
+from shared.rate_limits import check_rate
 from shared.regions import covers, is_well_formed
 from shared.settings import get_settings
 
@@ -148,6 +149,7 @@ async def authenticate(request: Request, session: SessionDep) -> Principal:
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
         raise Unauthenticated("The token is unknown, revoked or expired.")
     principal = _principal(row)
+    await check_rate(principal_id=principal.id, kind=principal.kind)
     # Read by the request log line (the scope's state dict is shared with the middleware).
     request.state.principal_id = str(principal.id)
     return principal

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
 
     body_limit_bytes: int = 1024 * 1024
     bulk_body_limit_bytes: int = 64 * 1024 * 1024
+    # Requests per principal and process (shared/rate_limits.py); empty turns it off.
+    client_rate_limit: str = "200/second"
+    user_rate_limit: str = "50/second"
     db_pool_size: int = 10
     db_max_overflow: int = 10
     # Background work (event consumers, scheduled jobs) in this process. Turned off
@@ -99,6 +102,15 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    @field_validator("client_rate_limit", "user_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        if value.strip():
+            from limits import parse
+
+            parse(value)  # ValueError names the bad notation
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod

@@ -23,6 +23,9 @@ _TMP = Path(tempfile.mkdtemp(prefix="warnex-tests-"))
 os.environ["WARNEX_DATA_DIR"] = str(_TMP / "data")
 os.environ["WARNEX_SECRET_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
 os.environ["WARNEX_RUN_WORKERS"] = "false"
+# Tests call faster than any person; tests/shared/test_rate_limits.py turns the limits on.
+os.environ["WARNEX_CLIENT_RATE_LIMIT"] = ""
+os.environ["WARNEX_USER_RATE_LIMIT"] = ""
 os.environ.pop("DATABASE_URL", None)
 
 import asyncpg  # noqa: E402
