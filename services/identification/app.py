@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from services.identification import (
+    audit_routes,
     campaigns_routes,
     households_routes,
     list_routes,
@@ -33,6 +34,7 @@ def spec() -> ServiceSpec:
             campaigns_routes.router,
             spot_check_routes.router,
             problems_routes.router,
+            audit_routes.router,
         ],
         # Village forms (screenings) and checkers' results come as bulk uploads.
         bulk_paths=("/campaigns/",),

@@ -13,7 +13,11 @@ from shared.models.columns import CountyCode, Json
 
 class AuditRecord(SQLModel, table=True):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_target", "target_type", "target_id"),)
+    __table_args__ = (
+        Index("ix_audit_target", "target_type", "target_id"),
+        # `GET /identification/v1/audit?target=`: a county's rows about one target, newest first.
+        Index("ix_audit_county_target", "county_code", "target_id", "id"),
+    )
 
     county_code: str = Field(sa_column=Column(CountyCode, primary_key=True))
     id: int | None = Field(

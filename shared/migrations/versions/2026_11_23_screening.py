@@ -1,4 +1,4 @@
-"""Screening campaigns (集中排查): campaigns, screenings, spot-check samples, the problem ledger.
+"""Screening campaigns (集中排查): campaigns, screenings, spot-check samples, the problem ledger; audit rows by target.
 
 Revision ID: 0006
 Revises: 0005
@@ -101,9 +101,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('spot_check_id', 'county_code')
     )
     op.create_index('ix_spot_checks_campaign', 'spot_checks', ['campaign_id'], unique=False)
+    op.create_index('ix_audit_county_target', 'audit_log', ['county_code', 'target_id', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_audit_county_target', table_name='audit_log')
     op.drop_index('ix_spot_checks_campaign', table_name='spot_checks')
     op.drop_table('spot_checks')
     op.drop_table('spot_check_households')
