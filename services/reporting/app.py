@@ -10,6 +10,7 @@ from services.reporting import (
     trend_routes,
 )
 from services.reporting.jobs import JOBS
+from services.reporting.summaries import SUMMARIES
 from shared.service_app import ServiceSpec, create_service_app
 
 PREFIX = "/reporting/v1"
@@ -27,6 +28,7 @@ def spec() -> ServiceSpec:
             progress_routes.router,
             dashboard_routes.router,
         ],
+        consumers=[SUMMARIES],
         jobs=JOBS,
     )
 

@@ -34,6 +34,10 @@ Definitions (the period is `date_from`..`date_to`, both included):
 - feeds (no place; as of now): the periodic feeds of the catalog by state, as
   the ingest service computes them (a rolling due time of last push + cadence).
 
+The counts come from the summary tables (services/reporting/summaries.py),
+which count these same rows per village and county and are kept current from
+the event stream; their SQL is where each count above is taken from the rows.
+
 Rates are fractions from 0 to 1, rounded to four decimals. Figures recorded
 at a region above the grouping level (an unmatched warning filed at the
 county itself) count for the region and for none of its children.
@@ -44,6 +48,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import text
@@ -59,7 +64,7 @@ from shared.catalog import (
 )
 from shared.feeds import FEED_STATES, feed_states
 from shared.policy import get_policy
-from shared.regions import scope_like_pattern
+from shared.regions import LEVEL_DIGITS, scope_like_pattern
 
 _WARNING_COUNTS = ("received", "matched", "unmatched", "below_threshold", "dismissed", "late")
 
@@ -88,114 +93,107 @@ class Grouping:
         return {"scope": scope_like_pattern(self.region_code), "digits": self.digits}
 
 
-def _rate(part: str, whole: str) -> str:
-    """SQL for part / whole as a fraction rounded to 4 places; null when whole is 0."""
-    return f"CAST(round(CAST({part} AS numeric) / NULLIF({whole}, 0), 4) AS float8)"
+def _rate(part: int, whole: int) -> float | None:
+    """part / whole as a fraction rounded to 4 places (half up); None when whole is 0."""
+    if not whole:
+        return None
+    return float((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP))
 
 
-_PERIOD = "BETWEEN CAST(:date_from AS date) AND CAST(:date_to AS date)"
+def _median(histogram: dict[int, int]) -> float | None:
+    """The median of values given as value -> count, interpolated between the two
+    middle values as percentile_cont(0.5) does; None for no values."""
+    total = sum(histogram.values())
+    if not total:
+        return None
 
-# One row per group, per (group, department) and per (group, type).
+    def value_at(index: int) -> int:
+        seen = 0
+        for value in sorted(histogram):
+            seen += histogram[value]
+            if seen > index:
+                return value
+        raise AssertionError("index past the histogram")
+
+    position = (total - 1) / 2
+    low, high = value_at(int(position)), value_at(-(-(total - 1) // 2))
+    return float(low + (high - low) * (position - int(position)))
+
+
+# The summary rows of a grouping: at county grain for groups of a county or
+# larger, at village grain below; dated rows by day, and at county grain by
+# month for the whole months inside the period.
+_SUMMARY_ROWS = """s.grain = CAST(:grain AS text) AND s.region_code LIKE CAST(:scope AS text)
+    AND s.county_code LIKE CAST(:county_scope AS text)"""
+_DATED_ROWS = f"""{_SUMMARY_ROWS} AND (
+    (s.bucket = 'day' AND s.day BETWEEN CAST(:date_from AS date) AND CAST(:date_to AS date)
+     AND NOT (s.day >= CAST(:months_from AS date) AND s.day < CAST(:months_to AS date)))
+    OR (s.bucket = 'month' AND s.day >= CAST(:months_from AS date)
+        AND s.day < CAST(:months_to AS date)))"""
+_GROUP = "left(s.region_code, CAST(:digits AS integer))"
+
 _WARNINGS = f"""
-SELECT w.g, w.department, w.warning_type,
-       GROUPING(w.department) = 0 AS per_department, GROUPING(w.warning_type) = 0 AS per_type,
-       count(*) AS received,
-       count(*) FILTER (WHERE w.status = 'matched') AS matched,
-       count(*) FILTER (WHERE w.status = 'unmatched') AS unmatched,
-       count(*) FILTER (WHERE w.status = 'below_threshold') AS below_threshold,
-       count(*) FILTER (WHERE w.status = 'dismissed') AS dismissed,
-       count(*) FILTER (WHERE w.late) AS late
-FROM (
-    SELECT left(region_code, CAST(:digits AS integer)) AS g, department, warning_type,
-           status, late
-    FROM warnings
-    WHERE region_code LIKE CAST(:scope AS text) AND received_on {_PERIOD}
-) w
-GROUP BY GROUPING SETS ((w.g), (w.g, w.department), (w.g, w.warning_type))
+SELECT {_GROUP} AS g, s.warning_type, GROUPING(s.warning_type) = 0 AS per_type,
+       sum(s.n) AS received,
+       COALESCE(sum(s.n) FILTER (WHERE s.status = 'matched'), 0) AS matched,
+       COALESCE(sum(s.n) FILTER (WHERE s.status = 'unmatched'), 0) AS unmatched,
+       COALESCE(sum(s.n) FILTER (WHERE s.status = 'below_threshold'), 0) AS below_threshold,
+       COALESCE(sum(s.n) FILTER (WHERE s.status = 'dismissed'), 0) AS dismissed,
+       COALESCE(sum(s.n) FILTER (WHERE s.late), 0) AS late
+FROM summary_warnings s
+WHERE {_DATED_ROWS}
+GROUP BY GROUPING SETS ((1), (1, s.warning_type))
 """
 
-# A decision sets `decided_on` and `state = 'decided'` together; undecided
-# names both, as the identification service's lists do.
-_CASES = f"""
-SELECT c.g, c.opened, c.decided, c.decided_within_15_days,
-       {_rate("c.decided_within_15_days", "c.decided")} AS within_15_days_rate,
-       c.open, c.overdue, c.due_soon, c.median_days_to_decision
-FROM (
-    SELECT x.g,
-           count(*) FILTER (WHERE x.opened_on {_PERIOD}) AS opened,
-           count(*) FILTER (WHERE x.decided_in_period) AS decided,
-           count(*) FILTER (WHERE x.decided_in_period AND x.decided_on <= x.deadline)
-               AS decided_within_15_days,
-           count(*) FILTER (WHERE x.undecided) AS open,
-           count(*) FILTER (WHERE x.undecided AND x.deadline < CAST(:today AS date)) AS overdue,
-           count(*) FILTER (WHERE x.undecided AND x.deadline
-                            BETWEEN CAST(:today AS date) AND CAST(:due_soon_until AS date))
-               AS due_soon,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.decided_on - x.opened_on)
-               FILTER (WHERE x.decided_in_period) AS median_days_to_decision
-    FROM (
-        SELECT left(region_code, CAST(:digits AS integer)) AS g, opened_on, deadline,
-               decided_on, COALESCE(decided_on {_PERIOD}, false) AS decided_in_period,
-               state = 'open' AND decided_on IS NULL AS undecided
-        FROM cases
-        WHERE region_code LIKE CAST(:scope AS text)
-    ) x
-    GROUP BY x.g
-) c
+# Per group, and per (group, days to decision) for the median.
+_DECISIONS = f"""
+SELECT {_GROUP} AS g, s.days_to_decision, GROUPING(s.days_to_decision) = 0 AS per_days,
+       COALESCE(sum(s.n) FILTER (WHERE s.event = 'opened'), 0) AS opened,
+       COALESCE(sum(s.n) FILTER (WHERE s.event = 'decided'), 0) AS decided,
+       COALESCE(sum(s.n) FILTER (WHERE s.event = 'decided' AND s.within_deadline), 0)
+           AS decided_within_15_days
+FROM summary_cases s
+WHERE {_DATED_ROWS}
+GROUP BY GROUPING SETS ((1), (1, s.days_to_decision))
 """
 
-# One row per group, per (group, type) and per (group, status); each object's
-# look-backs and labour/development flags are read once, by index.
+_OPEN_CASES = f"""
+SELECT {_GROUP} AS g, sum(s.n) AS open,
+       COALESCE(sum(s.n) FILTER (WHERE s.deadline < CAST(:today AS date)), 0) AS overdue,
+       COALESCE(sum(s.n) FILTER (WHERE s.deadline
+                BETWEEN CAST(:today AS date) AND CAST(:due_soon_until AS date)), 0) AS due_soon
+FROM summary_open_cases s
+WHERE {_SUMMARY_ROWS}
+GROUP BY 1
+"""
+
 _OBJECTS = f"""
-SELECT o.g, o.monitoring_type, o.status,
-       GROUPING(o.monitoring_type) = 0 AS per_type, GROUPING(o.status) = 0 AS per_status,
-       count(*) AS objects,
-       count(*) FILTER (WHERE o.status <> 'removed') AS current,
-       count(*) FILTER (WHERE o.included_on {_PERIOD}) AS newly_included,
-       count(*) FILTER (WHERE o.included_on {_PERIOD} AND 'epidemic' = ANY(o.risk_types))
-           AS epidemic,
-       count(*) FILTER (WHERE o.rolled_back_on {_PERIOD}) AS rollbacks,
-       count(*) FILTER (WHERE o.removed_on {_PERIOD}) AS removals,
-       COALESCE(sum(o.look_backs), 0) AS look_backs,
-       count(*) FILTER (WHERE o.labour_capable) AS labour_capable_objects,
-       count(*) FILTER (WHERE o.labour_capable AND o.developed)
-           AS labour_capable_with_development,
-       {
-    _rate(
-        "count(*) FILTER (WHERE o.labour_capable AND o.developed)",
-        "count(*) FILTER (WHERE o.labour_capable)",
-    )
-} AS development_coverage_rate
-FROM (
-    SELECT left(x.region_code, CAST(:digits AS integer)) AS g, x.monitoring_type, x.status,
-           x.risk_types, x.included_on, x.rolled_back_on, x.removed_on,
-           (SELECT count(*) FROM assessments a
-            WHERE a.county_code = x.county_code AND a.object_id = x.object_id
-              AND a.kind = 'look_back' AND a.assessed_on {_PERIOD}) AS look_backs,
-           CASE WHEN x.status = 'risk_not_eliminated' AND NOT x.whole_household_no_labour
-                THEN EXISTS (SELECT 1 FROM members p
-                             WHERE p.county_code = x.county_code
-                               AND p.household_id = x.household_id
-                               AND p.labour_capacity <> 'none')
-                ELSE false END AS labour_capable,
-           EXISTS (SELECT 1 FROM measures m
-                   WHERE m.county_code = x.county_code AND m.object_id = x.object_id
-                     AND m.development AND m.status <> 'cancelled') AS developed
-    FROM monitoring_objects x
-    WHERE x.region_code LIKE CAST(:scope AS text)
-) o
-GROUP BY GROUPING SETS ((o.g), (o.g, o.monitoring_type), (o.g, o.status))
+SELECT {_GROUP} AS g, s.monitoring_type, s.status,
+       GROUPING(s.monitoring_type) = 0 AS per_type, GROUPING(s.status) = 0 AS per_status,
+       sum(s.n) AS objects,
+       COALESCE(sum(s.n) FILTER (WHERE s.status <> 'removed'), 0) AS current,
+       COALESCE(sum(s.n) FILTER (WHERE s.labour_capable), 0) AS labour_capable_objects,
+       COALESCE(sum(s.n) FILTER (WHERE s.labour_capable AND s.developed), 0)
+           AS labour_capable_with_development
+FROM summary_objects s
+WHERE {_SUMMARY_ROWS}
+GROUP BY GROUPING SETS ((1), (1, s.monitoring_type), (1, s.status))
 """
 
-_MEASURES = """
-SELECT m.g, m.category, m.status, GROUPING(m.category) = 0 AS per_category,
-       count(*) FILTER (WHERE m.status <> 'cancelled') AS active, count(*) AS measures
-FROM (
-    SELECT left(region_code, CAST(:digits AS integer)) AS g, category, status
-    FROM measures
-    WHERE region_code LIKE CAST(:scope AS text)
-) m
-GROUP BY GROUPING SETS ((m.g, m.category), (m.g, m.status))
+_OBJECT_EVENTS = f"""
+SELECT {_GROUP} AS g, s.event, s.monitoring_type, sum(s.n) AS n
+FROM summary_object_events s
+WHERE {_DATED_ROWS}
+GROUP BY 1, 2, 3
+"""
+
+_MEASURES = f"""
+SELECT {_GROUP} AS g, s.category, s.status, GROUPING(s.category) = 0 AS per_category,
+       COALESCE(sum(s.n) FILTER (WHERE s.status <> 'cancelled'), 0) AS active,
+       sum(s.n) AS measures
+FROM summary_measures s
+WHERE {_SUMMARY_ROWS}
+GROUP BY GROUPING SETS ((1, s.category), (1, s.status))
 """
 
 
@@ -244,50 +242,101 @@ def empty_figures() -> dict[str, Any]:
     }
 
 
+def _whole_months(period: Period) -> tuple[date, date]:
+    """[first, end) of the whole calendar months inside the period (empty if none)."""
+    start = period.date_from
+    if start.day != 1:
+        start = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after = period.date_to + timedelta(days=1)
+    end = after.replace(day=1)
+    return (start, end) if start < end else (period.date_from, period.date_from)
+
+
+def _summary_params(grouping: Grouping, period: Period) -> dict[str, Any]:
+    county_grain = grouping.digits <= LEVEL_DIGITS["county"]
+    months = _whole_months(period) if county_grain else (period.date_from, period.date_from)
+    scope = grouping.params()["scope"]
+    return grouping.params() | {
+        "grain": "county" if county_grain else "village",
+        "county_scope": scope.rstrip("%")[: LEVEL_DIGITS["county"]] + "%",
+        "date_from": period.date_from,
+        "date_to": period.date_to,
+        "months_from": months[0],
+        "months_to": months[1],
+    }
+
+
 async def figures_by_group(
     session: AsyncSession, *, grouping: Grouping, period: Period, today: date
 ) -> defaultdict[str, dict[str, Any]]:
     """The place-bound figures of every group of `grouping` that has rows, keyed by
-    the group's code prefix; any other key gives `empty_figures()`. Four statements."""
-    params = grouping.params() | {"date_from": period.date_from, "date_to": period.date_to}
+    the group's code prefix; any other key gives `empty_figures()`. Six statements
+    over the summaries (services/reporting/summaries.py)."""
+    params = _summary_params(grouping, period)
     due_soon_days = get_policy().identification.due_soon_days
     groups: defaultdict[str, dict[str, Any]] = defaultdict(empty_figures)
 
     for warning_row in (await session.execute(text(_WARNINGS), params)).mappings():
-        figures = groups[warning_row["g"]]["warnings"]
-        if warning_row["per_department"]:
-            figures["by_department"][warning_row["department"]] = warning_row["received"]
-        elif warning_row["per_type"]:
-            figures["by_type"][warning_row["warning_type"]] = warning_row["received"]
+        warnings = groups[warning_row["g"]]["warnings"]
+        received = int(warning_row["received"])
+        if warning_row["per_type"]:
+            warnings["by_type"][warning_row["warning_type"]] = received
+            department = WARNING_TYPES[warning_row["warning_type"]].department
+            warnings["by_department"][department] += received
         else:
-            figures.update({key: warning_row[key] for key in _WARNING_COUNTS})
+            warnings.update({key: int(warning_row[key]) for key in _WARNING_COUNTS})
 
-    case_params = params | {"today": today, "due_soon_until": today + timedelta(days=due_soon_days)}
-    for case_row in (await session.execute(text(_CASES), case_params)).mappings():
-        groups[case_row["g"]]["cases"] = {k: v for k, v in case_row.items() if k != "g"}
+    days_to_decision: defaultdict[str, dict[int, int]] = defaultdict(dict)
+    for row in await session.execute(text(_DECISIONS), params):
+        if row.per_days:
+            if row.decided:
+                days_to_decision[row.g][row.days_to_decision] = int(row.decided)
+            continue
+        cases = groups[row.g]["cases"]
+        cases["opened"] = int(row.opened)
+        cases["decided"] = int(row.decided)
+        cases["decided_within_15_days"] = int(row.decided_within_15_days)
+        cases["within_15_days_rate"] = _rate(row.decided_within_15_days, row.decided)
+    for g, histogram in days_to_decision.items():
+        groups[g]["cases"]["median_days_to_decision"] = _median(histogram)
+
+    stock = params | {"today": today, "due_soon_until": today + timedelta(days=due_soon_days)}
+    for row in await session.execute(text(_OPEN_CASES), stock):
+        cases = groups[row.g]["cases"]
+        cases.update(open=int(row.open), overdue=int(row.overdue), due_soon=int(row.due_soon))
 
     for row in await session.execute(text(_OBJECTS), params):
         objects, measures = groups[row.g]["monitoring_objects"], groups[row.g]["measures"]
         if row.per_type:
-            objects["by_type"][row.monitoring_type] = row.current
-            objects["newly_included"][row.monitoring_type] = row.newly_included
+            objects["by_type"][row.monitoring_type] = int(row.current)
         elif row.per_status:
-            objects["by_status"][row.status] = row.objects
+            objects["by_status"][row.status] = int(row.objects)
         else:
-            objects["newly_included"]["epidemic"] = row.epidemic
-            objects["look_backs"] = int(row.look_backs)
-            objects["rollbacks"] = row.rollbacks
-            objects["removals"] = row.removals
-            measures["labour_capable_objects"] = row.labour_capable_objects
-            measures["labour_capable_with_development"] = row.labour_capable_with_development
-            measures["development_coverage_rate"] = row.development_coverage_rate
+            capable, developed = (
+                int(row.labour_capable_objects),
+                int(row.labour_capable_with_development),
+            )
+            measures["labour_capable_objects"] = capable
+            measures["labour_capable_with_development"] = developed
+            measures["development_coverage_rate"] = _rate(developed, capable)
 
-    for row in await session.execute(text(_MEASURES), grouping.params()):
+    for row in await session.execute(text(_OBJECT_EVENTS), params):
+        objects = groups[row.g]["monitoring_objects"]
+        n = int(row.n)
+        if row.event == "included":
+            objects["newly_included"][row.monitoring_type] += n
+        elif row.event == "included_epidemic":
+            objects["newly_included"]["epidemic"] += n
+        else:
+            key = {"rolled_back": "rollbacks", "removed": "removals", "look_back": "look_backs"}
+            objects[key[row.event]] += n
+
+    for row in await session.execute(text(_MEASURES), params):
         measures = groups[row.g]["measures"]
         if row.per_category:
-            measures["by_category"][row.category] = row.active
+            measures["by_category"][row.category] = int(row.active)
         else:
-            measures["by_status"][row.status] = row.measures
+            measures["by_status"][row.status] = int(row.measures)
     return groups
 
 

@@ -12,7 +12,15 @@ from shared.models.events import ConsumerPosition, Event, JobRun
 from shared.models.identification import Case, CaseStep, CaseWarning, MonitoringObject
 from shared.models.principals import Principal
 from shared.models.registry import Household, Member, Region
-from shared.models.reporting import WeeklySnapshot
+from shared.models.reporting import (
+    CaseSummary,
+    MeasureSummary,
+    ObjectEventSummary,
+    ObjectSummary,
+    OpenCaseSummary,
+    WarningSummary,
+    WeeklySnapshot,
+)
 from shared.models.screening import Campaign, Problem, Screening, SpotCheck, SpotCheckHousehold
 from shared.models.warnings import Batch, FeedLateNotice, FeedPush, Warning, WarningSource
 
@@ -25,6 +33,7 @@ __all__ = [
     "Campaign",
     "Case",
     "CaseStep",
+    "CaseSummary",
     "CaseWarning",
     "ConsumerPosition",
     "Event",
@@ -34,8 +43,12 @@ __all__ = [
     "Household",
     "JobRun",
     "Measure",
+    "MeasureSummary",
     "Member",
     "MonitoringObject",
+    "ObjectEventSummary",
+    "ObjectSummary",
+    "OpenCaseSummary",
     "Principal",
     "Problem",
     "Region",
@@ -44,6 +57,7 @@ __all__ = [
     "SpotCheckHousehold",
     "Warning",
     "WarningSource",
+    "WarningSummary",
     "WeeklySnapshot",
     "metadata",
 ]

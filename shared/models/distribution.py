@@ -33,6 +33,12 @@ DISTRIBUTED: dict[str, str] = {
     "spot_check_households": "county_code",
     "problems": "county_code",
     "weekly_snapshots": "county_code",
+    "summary_warnings": "county_code",
+    "summary_cases": "county_code",
+    "summary_open_cases": "county_code",
+    "summary_objects": "county_code",
+    "summary_object_events": "county_code",
+    "summary_measures": "county_code",
     "events": "county_code",
     "audit_log": "county_code",
     # A department's record ids are unique across counties, so this key table

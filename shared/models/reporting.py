@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Date, DateTime, text
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from shared.models.columns import CountyCode, Json, RegionCode
@@ -26,3 +26,117 @@ class WeeklySnapshot(SQLModel, table=True):
         default=None,
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()")),
     )
+
+
+# -- Summaries (services/reporting/summaries.py) -------------------------------
+# Counts of the figure tables' rows, kept current by the `reporting.summaries`
+# consumer, so that a province's figures add up thousands of rows rather than
+# millions. Each table holds two grains: `village` rows under the row's own
+# region code (the figures of towns and villages add these up) and `county` rows
+# under the county's code (provinces, cities and counties add these up). Dated
+# counts come per `day` and, at county grain, also per `month` (day = the 1st).
+
+_Grain = String(8, collation="C")
+_Code = String(40, collation="C")
+
+
+def _key(type_: Any) -> Column[Any]:
+    return Column(type_, primary_key=True)
+
+
+class WarningSummary(SQLModel, table=True):
+    """Warnings by `received_on`, type, status and the late flag."""
+
+    __tablename__ = "summary_warnings"
+    __table_args__ = (Index("ix_summary_warnings_read", "grain", "bucket", "region_code", "day"),)
+
+    county_code: str = Field(sa_column=_key(CountyCode))
+    day: date = Field(sa_column=_key(Date))
+    grain: str = Field(sa_column=_key(_Grain))
+    bucket: str = Field(sa_column=_key(_Grain))  # day | month
+    region_code: str = Field(sa_column=_key(RegionCode))
+    warning_type: str = Field(sa_column=_key(_Code))
+    status: str = Field(sa_column=_key(_Code))
+    late: bool = Field(sa_column=_key(Boolean))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class CaseSummary(SQLModel, table=True):
+    """Cases opened (by `opened_on`) and decided (by `decided_on`, with the days
+    it took and whether it was within the deadline)."""
+
+    __tablename__ = "summary_cases"
+    __table_args__ = (Index("ix_summary_cases_read", "grain", "bucket", "region_code", "day"),)
+
+    county_code: str = Field(sa_column=_key(CountyCode))
+    day: date = Field(sa_column=_key(Date))
+    grain: str = Field(sa_column=_key(_Grain))
+    bucket: str = Field(sa_column=_key(_Grain))
+    region_code: str = Field(sa_column=_key(RegionCode))
+    event: str = Field(sa_column=_key(_Grain))  # opened | decided
+    days_to_decision: int = Field(sa_column=_key(Integer))  # 0 for opened
+    within_deadline: bool = Field(sa_column=_key(Boolean))  # false for opened
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class OpenCaseSummary(SQLModel, table=True):
+    """Undecided cases by deadline (overdue and due soon are read against today)."""
+
+    __tablename__ = "summary_open_cases"
+    __table_args__ = (Index("ix_summary_open_cases_read", "grain", "region_code"),)
+
+    county_code: str = Field(sa_column=_key(CountyCode))
+    grain: str = Field(sa_column=_key(_Grain))
+    region_code: str = Field(sa_column=_key(RegionCode))
+    deadline: date = Field(sa_column=_key(Date))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ObjectSummary(SQLModel, table=True):
+    """Monitoring objects by type and status, and whether each is labour-capable
+    at risk and has a development measure (the coverage rate's parts)."""
+
+    __tablename__ = "summary_objects"
+    __table_args__ = (Index("ix_summary_objects_read", "grain", "region_code"),)
+
+    county_code: str = Field(sa_column=_key(CountyCode))
+    grain: str = Field(sa_column=_key(_Grain))
+    region_code: str = Field(sa_column=_key(RegionCode))
+    monitoring_type: str = Field(sa_column=_key(_Code))
+    status: str = Field(sa_column=_key(_Code))
+    labour_capable: bool = Field(sa_column=_key(Boolean))
+    developed: bool = Field(sa_column=_key(Boolean))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ObjectEventSummary(SQLModel, table=True):
+    """Dated events of monitoring objects: `included`, `included_epidemic`,
+    `rolled_back`, `removed` and `look_back` (one per look-back assessment)."""
+
+    __tablename__ = "summary_object_events"
+    __table_args__ = (
+        Index("ix_summary_object_events_read", "grain", "bucket", "region_code", "day"),
+    )
+
+    county_code: str = Field(sa_column=_key(CountyCode))
+    day: date = Field(sa_column=_key(Date))
+    grain: str = Field(sa_column=_key(_Grain))
+    bucket: str = Field(sa_column=_key(_Grain))
+    region_code: str = Field(sa_column=_key(RegionCode))
+    event: str = Field(sa_column=_key(_Code))
+    monitoring_type: str = Field(sa_column=_key(_Code))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class MeasureSummary(SQLModel, table=True):
+    """Measures by category and status."""
+
+    __tablename__ = "summary_measures"
+    __table_args__ = (Index("ix_summary_measures_read", "grain", "region_code"),)
+
+    county_code: str = Field(sa_column=_key(CountyCode))
+    grain: str = Field(sa_column=_key(_Grain))
+    region_code: str = Field(sa_column=_key(RegionCode))
+    category: str = Field(sa_column=_key(_Code))
+    status: str = Field(sa_column=_key(_Code))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))

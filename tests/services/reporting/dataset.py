@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reporting.summaries import refresh_all
+
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 TODAY = date(2026, 11, 23)
 DEFAULT_PERIOD = (date(2026, 1, 1), TODAY)
@@ -354,9 +356,12 @@ _STATEMENTS = (
 
 
 async def load_dataset(session: AsyncSession) -> None:
-    """Insert the data set (never commits; the test's transaction rolls it back)."""
+    """Insert the data set and count it into the reporting summaries, as the
+    nightly refresh would (plain SQL writes no events). Never commits; the
+    test's transaction rolls it back."""
     for statement in _STATEMENTS:
         await session.execute(text(statement))
+    await refresh_all(session)
 
 
 # ------------------------------------------------------------ expected figures

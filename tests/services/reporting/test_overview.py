@@ -193,7 +193,7 @@ async def test_statements_per_request_do_not_grow_with_the_rows(session, client,
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
     assert counts[0] == counts[1] == counts[2]
-    assert counts[0] <= 10  # token, region, 4 figure groups, feeds, savepoints
+    assert counts[0] <= 12  # token, region, 6 summary statements, feeds, savepoints
 
 
 async def test_no_personal_data_in_any_response(session, client, data):

@@ -1,0 +1,257 @@
+"""The reporting summaries: the event-driven recount equals a full recount, a
+status change moves its count, whole months add up to their days, and the
+consumer keeps the figures current on real commits."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from services.reporting.figures import Grouping, Period, _median, _whole_months, figures_by_group
+from services.reporting.summaries import SUMMARIES, _on_events, refresh_all
+from shared import clock
+from shared.db import Database
+from shared.events import EventRecord, position
+from tests.services.identification.id_helpers import register, staff_headers
+from tests.services.identification.test_cases_from_warnings import (
+    fresh_client as fresh_client,  # a fixture
+)
+from tests.services.identification.test_flow import PUSHED_AT, _staff
+from tests.services.identification.test_steps import NOW, through
+from tests.services.reporting.dataset import COUNTY as DATASET_COUNTY
+from tests.services.reporting.dataset import load_dataset
+from tests.services.warning_ingest.ingest_helpers import (
+    BATCHES,
+    COUNTY,
+    department_headers,
+    record,
+)
+
+SUMMARY_TABLES = (
+    "summary_warnings",
+    "summary_cases",
+    "summary_open_cases",
+    "summary_objects",
+    "summary_object_events",
+    "summary_measures",
+)
+OVERVIEW = "/reporting/v1/overview"
+
+
+async def _events(session, after_id: int = 0) -> list[EventRecord]:
+    rows = await session.execute(
+        text(
+            "SELECT id, xid, county_code, type, aggregate_type, aggregate_id, actor,"
+            " occurred_at, payload FROM events WHERE id > :after ORDER BY id"
+        ),
+        {"after": after_id},
+    )
+    return [EventRecord(**row._mapping) for row in rows]
+
+
+async def _summaries(session) -> dict[str, list[tuple]]:
+    tables = {}
+    for table in SUMMARY_TABLES:
+        rows = await session.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4, 5"))
+        tables[table] = [tuple(row) for row in rows]
+    return tables
+
+
+async def _clear(session) -> None:
+    for table in SUMMARY_TABLES:
+        await session.execute(text(f"DELETE FROM {table}"))
+
+
+async def _overview(client, session) -> dict:
+    headers = await staff_headers(session, "viewer")
+    response = await client.get(OVERVIEW, params={"region": COUNTY}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_counts_from_the_events_of_a_flow_equal_a_full_recount(client, session):
+    await register(session, "H-1", [1])
+    await register(session, "H-2", [2])
+    department = await department_headers(session, "health")
+    with clock.frozen_at(PUSHED_AT):
+        body = {
+            "records": [
+                record(1, "serious_illness", source_record_id="S-1"),
+                record(2, "serious_illness", source_record_id="S-2"),
+                record(9, "serious_illness", source_record_id="S-9"),  # nobody registered
+            ]
+        }
+        receipt = (await client.post(BATCHES, json=body, headers=department)).json()
+        assert receipt["accepted"] == 3, receipt
+        from services.identification.opening import open_cases_for_warnings
+
+        accepted = [e for e in await _events(session) if e.type == "warning.accepted"]
+        await open_cases_for_warnings(session, accepted, decision_days=15, actor="test")
+    cases = (
+        await client.get(
+            "/identification/v1/cases",
+            params={"state": "open"},
+            headers=await staff_headers(session),
+        )
+    ).json()["items"]
+    first = next(c for c in cases if c["household_id"] == "H-1")
+    with clock.frozen_at(NOW):
+        staff = await _staff(session)
+        await through(
+            client,
+            first,
+            staff,
+            "household_visit",
+            "village_review",
+            "township_review",
+            "county_approval",
+        )
+
+    await _clear(session)
+    await _on_events(session, await _events(session))
+    from_events = await _summaries(session)
+    assert from_events["summary_warnings"] and from_events["summary_objects"]
+
+    await refresh_all(session)
+    assert await _summaries(session) == from_events
+
+    with clock.frozen_at(NOW):
+        figures = await _overview(client, session)
+    assert (figures["warnings"]["received"], figures["warnings"]["unmatched"]) == (3, 1)
+    assert figures["warnings"]["by_department"]["health"] == 3
+    cases_figures = figures["cases"]
+    assert (cases_figures["opened"], cases_figures["decided"], cases_figures["open"]) == (2, 1, 1)
+    assert figures["monitoring_objects"]["by_status"]["risk_not_eliminated"] == 1
+
+
+async def test_resolving_an_unmatched_warning_moves_its_count(client, session):
+    department = await department_headers(session, "civil_affairs")
+    receipt = (await client.post(BATCHES, json={"records": [record(5)]}, headers=department)).json()
+    await _on_events(session, await _events(session))
+    before = (await _overview(client, session))["warnings"]
+    assert (before["received"], before["unmatched"], before["matched"]) == (1, 1, 0)
+
+    mark = await session.scalar(text("SELECT max(id) FROM events"))
+    await register(session, "H-5", [5])
+    warning_id = receipt["records"][0]["warning_id"]
+    resolved = await client.post(
+        f"/ingest/v1/warnings/{warning_id}/resolve",
+        json={"action": "match", "household_id": "H-5"},
+        headers=await staff_headers(session),
+    )
+    assert resolved.status_code == 200, resolved.text
+    await _on_events(session, await _events(session, mark))
+    after = (await _overview(client, session))["warnings"]
+    assert (after["received"], after["unmatched"], after["matched"]) == (1, 0, 1)
+
+
+def _period(period: Period) -> dict[str, date]:
+    return {"date_from": period.date_from, "date_to": period.date_to}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_county_figures_over_whole_months_equal_the_village_days(session, seed):
+    """The county grain adds months and edge days; the village grain only days.
+    Over any period both give the county the same counts."""
+    await load_dataset(session)
+    chooser = random.Random(seed)
+    for _ in range(5):
+        start = date(2025, 10, 1) + timedelta(days=chooser.randrange(300))
+        period = Period(start, start + timedelta(days=chooser.randrange(1, 200)))
+        county = (
+            await figures_by_group(
+                session,
+                grouping=Grouping(DATASET_COUNTY, 6),
+                period=period,
+                today=date(2026, 11, 23),
+            )
+        )[DATASET_COUNTY[:6]]
+        village_rows = await session.execute(
+            text(
+                "SELECT coalesce(sum(n), 0) AS received,"
+                " coalesce(sum(n) FILTER (WHERE late), 0) AS late"
+                " FROM summary_warnings WHERE grain = 'village' AND county_code = :county"
+                " AND day BETWEEN :date_from AND :date_to"
+            ),
+            {
+                "county": DATASET_COUNTY[:6],
+                "date_from": period.date_from,
+                "date_to": period.date_to,
+            },
+        )
+        received, late = village_rows.one()
+        assert (county["warnings"]["received"], county["warnings"]["late"]) == (received, late)
+        opened = await session.scalar(
+            text(
+                "SELECT count(*) FROM cases WHERE county_code = :county"
+                " AND opened_on BETWEEN :date_from AND :date_to"
+            ),
+            {
+                "county": DATASET_COUNTY[:6],
+                "date_from": period.date_from,
+                "date_to": period.date_to,
+            },
+        )
+        assert county["cases"]["opened"] == opened
+
+
+def test_whole_months_of_a_period():
+    assert _whole_months(Period(date(2026, 1, 1), date(2026, 11, 23))) == (
+        date(2026, 1, 1),
+        date(2026, 11, 1),
+    )
+    assert _whole_months(Period(date(2026, 1, 15), date(2026, 3, 31))) == (
+        date(2026, 2, 1),
+        date(2026, 4, 1),
+    )
+    assert _whole_months(Period(date(2025, 12, 2), date(2026, 1, 30))) == (
+        date(2025, 12, 2),
+        date(2025, 12, 2),
+    )  # no whole month: all days
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_median_of_a_histogram_is_the_median_of_its_values(seed):
+    chooser = random.Random(seed)
+    values = [chooser.randrange(0, 40) for _ in range(chooser.randrange(1, 30))]
+    histogram: dict[int, int] = {}
+    for value in values:
+        histogram[value] = histogram.get(value, 0) + 1
+    assert _median(histogram) == pytest.approx(statistics.median(values))
+    assert _median({}) is None
+
+
+# ------------------------------------------------------------ on real commits
+
+
+async def test_the_consumer_keeps_the_figures_current(fresh_db: Database, fresh_client):
+    async with fresh_db.transaction() as session:
+        await register(session, "H-1", [1])
+        headers = await department_headers(session, "civil_affairs")
+    pushed = await fresh_client.post(
+        BATCHES, json={"records": [record(1), record(2)]}, headers=headers
+    )
+    assert pushed.json()["accepted"] == 2
+
+    async with fresh_db.transaction() as session:
+        last = await session.execute(text("SELECT xid, id FROM events ORDER BY xid DESC, id DESC"))
+        target = tuple(last.first())
+    async with asyncio.timeout(10):
+        while await position(fresh_db, SUMMARIES.name) < target:
+            await SUMMARIES.drain(fresh_db)
+            await asyncio.sleep(0.01)
+
+    async with fresh_db.transaction() as session:
+        groups = await figures_by_group(
+            session,
+            grouping=Grouping(f"{COUNTY[:6]}000000", 6),
+            period=Period.year_to_date(clock.today()),
+            today=clock.today(),
+        )
+    warnings = groups[COUNTY[:6]]["warnings"]
+    assert (warnings["received"], warnings["matched"], warnings["unmatched"]) == (2, 1, 1)
