@@ -16,6 +16,8 @@ HOUSEHOLDS_LOADED = "registry.households_loaded"
 # resolve settles an unmatched one. Payload of all of them:
 # {"warning_id", "department", "warning_type", "status", "household_id" | None,
 #  "county_code", "region_code", "event_date" | None, "received_on", "late"}
+# and, on the events that settle an unmatched warning, where it was before:
+# "previous": {"status": "unmatched", "county_code", "region_code"}.
 WARNING_ACCEPTED = "warning.accepted"  # matched, a risk clue: identification opens a case
 WARNING_UNMATCHED = "warning.unmatched"  # person not in the registry: the unmatched queue
 WARNING_BELOW_THRESHOLD = "warning.below_threshold"  # matched, under the policy threshold

@@ -120,9 +120,8 @@ def _median(histogram: dict[int, int]) -> float | None:
     return float(low + (high - low) * (position - int(position)))
 
 
-# The summary rows of a grouping: at county grain for groups of a county or
-# larger, at village grain below; dated rows by day, and at county grain by
-# month for the whole months inside the period.
+# The summary rows of a grouping, at the grain of its groups; dated rows by
+# month for the whole months inside the period and by day for the rest.
 _SUMMARY_ROWS = """s.grain = CAST(:grain AS text) AND s.region_code LIKE CAST(:scope AS text)
     AND s.county_code LIKE CAST(:county_scope AS text)"""
 _DATED_ROWS = f"""{_SUMMARY_ROWS} AND (
@@ -253,11 +252,14 @@ def _whole_months(period: Period) -> tuple[date, date]:
 
 
 def _summary_params(grouping: Grouping, period: Period) -> dict[str, Any]:
-    county_grain = grouping.digits <= LEVEL_DIGITS["county"]
-    months = _whole_months(period) if county_grain else (period.date_from, period.date_from)
+    # The coarsest grain whose rows still tell the groups apart.
+    grain = next(
+        name for name in ("county", "town", "village") if grouping.digits <= LEVEL_DIGITS[name]
+    )
+    months = _whole_months(period)
     scope = grouping.params()["scope"]
     return grouping.params() | {
-        "grain": "county" if county_grain else "village",
+        "grain": grain,
         "county_scope": scope.rstrip("%")[: LEVEL_DIGITS["county"]] + "%",
         "date_from": period.date_from,
         "date_to": period.date_to,

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from services.reporting.snapshots import take_weekly_snapshot
-from services.reporting.summaries import refresh_all
 from shared.scheduler import Job
 
 # Weekly, from the default anchor: Mondays at 00:00 Asia/Shanghai, so each
@@ -15,13 +14,4 @@ WEEKLY_SNAPSHOT = Job(
     description="Store the overview's figures of every county and town for the trend lines",
 )
 
-# Nightly: the consumer keeps the summaries current; this recounts every county
-# so that rows written without events (a bulk SQL load, a restore) count too.
-SUMMARY_REFRESH = Job(
-    name="summary-refresh",
-    func=refresh_all,
-    every=timedelta(days=1),
-    description="Recount the reporting summaries of every county from the tables",
-)
-
-JOBS: list[Job] = [WEEKLY_SNAPSHOT, SUMMARY_REFRESH]
+JOBS: list[Job] = [WEEKLY_SNAPSHOT]

@@ -2,25 +2,27 @@
 `reporting.summaries` consumer that keeps them current.
 
 Each summary row counts rows of a figure table that share every attribute a
-figure needs (figures.py holds the definitions of the figures themselves). A
-change anywhere writes an event in its transaction; the consumer reads the
-events (never skipping a late commit) and recounts what they touch from the
-tables themselves, so a summary is exact once the consumer has caught up,
-however the events interleave:
+figure needs (figures.py holds the definitions of the figures themselves), at
+three grains: `village` rows under the row's own region, `town` and `county`
+rows under the town's and county's codes; dated summaries per `day` and per
+`month` (day = the 1st). A change anywhere writes an event in its
+transaction; the consumer reads each event once (never skipping a late
+commit), so a summary is exact once the consumer has caught up:
 
-- warnings, per (county, day received): the warning events carry both;
-- cases, monitoring objects and measures, per county (a county's rows are few).
+- warnings are counted from their events alone (a push of a million records
+  must not be recounted batch after batch): each adds one where it is counted,
+  and one that leaves the unmatched queue also takes one away where it was;
+- cases, monitoring objects and measures are recounted per county from the
+  tables (a county's rows are few), so their events only say which county.
 
-Data written without events (a bulk load by SQL, a restore) is counted by
-`refresh_counties`, which the `summary-refresh` job runs nightly for every
-county as a safety net.
+Data written without events (a bulk load by SQL) is counted by `refresh_all`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,119 +46,125 @@ from shared.event_types import (
 )
 from shared.events import EventConsumer, EventRecord
 
-# County-grain rows of dated summaries, per day and per month, from the village
-# grain rows of the same counties (`{table}`, `{dims}`: the dated table and its
-# attribute columns; `{where}` picks the village rows to add up).
-_ROLL_UP_DATED = """
+# The region a row counts under at each grain, from its own (village) code.
+_GRAIN_REGION = """CASE g.grain WHEN 'village' THEN s.region_code
+    WHEN 'town' THEN left(s.region_code, 9) || '000'
+    ELSE left(s.region_code, 6) || '000000' END"""
+
+
+def _roll_up_dated(table: str, dims: str, where: str) -> str:
+    """Every other (grain, bucket) of a dated summary, from its village day rows."""
+    dims_s = ", ".join(f"s.{d.strip()}" for d in dims.split(","))
+    return f"""
 INSERT INTO {table} (county_code, grain, bucket, region_code, day, {dims}, n)
-SELECT s.county_code, 'county', b.bucket, left(s.region_code, 6) || '000000',
-       CASE b.bucket WHEN 'day' THEN s.day ELSE CAST(date_trunc('month', s.day) AS date) END,
+SELECT s.county_code, g.grain, g.bucket, {_GRAIN_REGION},
+       CASE g.bucket WHEN 'day' THEN s.day ELSE CAST(date_trunc('month', s.day) AS date) END,
        {dims_s}, sum(s.n)
-FROM {table} s CROSS JOIN (VALUES ('day'), ('month')) AS b(bucket)
-WHERE s.grain = 'village' AND {where}
-GROUP BY 1, 3, 4, 5, {dims_s}
-"""
-
-_ROLL_UP_STOCK = """
-INSERT INTO {table} (county_code, grain, region_code, {dims}, n)
-SELECT s.county_code, 'county', left(s.region_code, 6) || '000000', {dims_s}, sum(s.n)
 FROM {table} s
+CROSS JOIN (VALUES ('village', 'month'), ('town', 'day'), ('town', 'month'),
+                   ('county', 'day'), ('county', 'month')) AS g(grain, bucket)
+WHERE s.grain = 'village' AND s.bucket = 'day' AND {where}
+GROUP BY 1, 2, 3, 4, 5, {dims_s}
+"""
+
+
+def _roll_up_stock(table: str, dims: str) -> str:
+    """The town and county grains of a stock summary, from its village rows."""
+    dims_s = ", ".join(f"s.{d.strip()}" for d in dims.split(","))
+    return f"""
+INSERT INTO {table} (county_code, grain, region_code, {dims}, n)
+SELECT s.county_code, g.grain, {_GRAIN_REGION}, {dims_s}, sum(s.n)
+FROM {table} s CROSS JOIN (VALUES ('town'), ('county')) AS g(grain)
 WHERE s.grain = 'village' AND s.county_code = ANY(CAST(:counties AS text[]))
-GROUP BY 1, 3, {dims_s}
+GROUP BY 1, 2, 3, {dims_s}
 """
 
 
-def _dims(columns: str) -> dict[str, str]:
-    names = [c.strip() for c in columns.split(",")]
-    return {"dims": ", ".join(names), "dims_s": ", ".join(f"s.{c}" for c in names)}
+_IN_COUNTIES = "county_code = ANY(CAST(:counties AS text[]))"
 
+# -- warnings: counted from their events -------------------------------------
 
-_WARNING_DIMS = _dims("warning_type, status, late")
-_CASE_DIMS = _dims("event, days_to_decision, within_deadline")
-_OBJECT_EVENT_DIMS = _dims("event, monitoring_type")
-
-# -- warnings, per (county, day) ---------------------------------------------
-
-# The (county, day) pairs to recount, and the months they lie in.
-_DIRTY_DAYS = """
-CREATE TEMPORARY TABLE IF NOT EXISTS summary_dirty_days (
-    county_code text COLLATE "C", day date) ON COMMIT DELETE ROWS
+# Every warning event adds one at its county, village, day, type, status and
+# late flag; settling an unmatched warning also takes one away where it was
+# counted as unmatched. Applied to all six (grain, bucket) rows at once.
+_ADD_WARNINGS = """
+INSERT INTO summary_warnings (county_code, day, grain, bucket, region_code, warning_type,
+    status, late, n)
+SELECT * FROM unnest(CAST(:counties AS text[]), CAST(:days AS date[]),
+    CAST(:grains AS text[]), CAST(:buckets AS text[]), CAST(:regions AS text[]),
+    CAST(:types AS text[]), CAST(:statuses AS text[]), CAST(:lates AS boolean[]),
+    CAST(:ns AS bigint[]))
+ON CONFLICT (county_code, day, grain, bucket, region_code, warning_type, status, late)
+DO UPDATE SET n = summary_warnings.n + EXCLUDED.n
 """
-_FILL_DIRTY_DAYS = """
-INSERT INTO summary_dirty_days
-SELECT DISTINCT county_code, day
-FROM unnest(CAST(:counties AS text[]), CAST(:days AS date[])) AS d(county_code, day)
-"""
-_FILL_ALL_DAYS = """
-INSERT INTO summary_dirty_days
-SELECT DISTINCT county_code, received_on FROM warnings
-WHERE county_code = ANY(CAST(:counties AS text[]))
-UNION
-SELECT county_code, day FROM summary_warnings
-WHERE county_code = ANY(CAST(:counties AS text[])) AND grain = 'village'
-"""
-_DELETE_WARNING_DAYS = """
-DELETE FROM summary_warnings s USING summary_dirty_days d
-WHERE s.county_code = d.county_code AND s.bucket = 'day' AND s.day = d.day
-"""
-_DELETE_WARNING_MONTHS = """
+_DROP_EMPTY_WARNINGS = """
 DELETE FROM summary_warnings s
-USING (SELECT DISTINCT county_code, CAST(date_trunc('month', day) AS date) AS month
-       FROM summary_dirty_days) d
-WHERE s.county_code = d.county_code AND s.bucket = 'month' AND s.day = d.month
-"""
-# A county's warnings lie under its code (their region is the household's, the
-# record's, or the county itself), so the region index finds them; the
-# `received_at` window lets the index skip other days without reading rows.
-_COUNT_WARNING_DAYS = """
-INSERT INTO summary_warnings (county_code, grain, bucket, region_code, day, warning_type,
-    status, late, n)
-SELECT d.county_code, 'village', 'day', w.region_code, d.day, w.warning_type, w.status,
-       w.late, count(*)
-FROM summary_dirty_days d
-JOIN LATERAL (
-    SELECT region_code, warning_type, status, late FROM warnings w
-    WHERE w.region_code >= d.county_code AND w.region_code < d.county_code || ';'
-      AND w.received_at >= d.day - 1 AND w.received_at < d.day + 2
-      AND w.received_on = d.day AND w.county_code = d.county_code
-) w ON true
-GROUP BY d.county_code, w.region_code, d.day, w.warning_type, w.status, w.late
-"""
-_ROLL_UP_WARNING_DAYS = _ROLL_UP_DATED.format(
-    table="summary_warnings",
-    where="(s.county_code, s.day) IN (SELECT county_code, day FROM summary_dirty_days)",
-    **_WARNING_DIMS,
-).replace("CROSS JOIN (VALUES ('day'), ('month'))", "CROSS JOIN (VALUES ('day'))")
-_ROLL_UP_WARNING_MONTHS = """
-INSERT INTO summary_warnings (county_code, grain, bucket, region_code, day, warning_type,
-    status, late, n)
-SELECT s.county_code, 'county', 'month', s.region_code, CAST(date_trunc('month', s.day) AS date),
-       s.warning_type, s.status, s.late, sum(s.n)
-FROM summary_warnings s
-JOIN (SELECT DISTINCT county_code, CAST(date_trunc('month', day) AS date) AS month
-      FROM summary_dirty_days) d
-  ON s.county_code = d.county_code AND s.day >= d.month
-     AND s.day < CAST(d.month + interval '1 month' AS date)
-WHERE s.grain = 'county' AND s.bucket = 'day'
-GROUP BY 1, 4, 5, 6, 7, 8
+USING unnest(CAST(:counties AS text[]), CAST(:days AS date[]), CAST(:grains AS text[]),
+    CAST(:buckets AS text[]), CAST(:regions AS text[]), CAST(:types AS text[]),
+    CAST(:statuses AS text[]), CAST(:lates AS boolean[]))
+    AS k(county_code, day, grain, bucket, region_code, warning_type, status, late)
+WHERE s.n = 0 AND s.county_code = k.county_code AND s.day = k.day AND s.grain = k.grain
+  AND s.bucket = k.bucket AND s.region_code = k.region_code
+  AND s.warning_type = k.warning_type AND s.status = k.status AND s.late = k.late
 """
 
+_WarningKey = tuple[str, str, date, str, str, bool]  # county, region, day, type, status, late
 
-async def _refresh_warning_days(session: AsyncSession) -> None:
-    """Recount the warnings of the pairs in `summary_dirty_days`."""
-    for statement in (
-        _DELETE_WARNING_DAYS,
-        _DELETE_WARNING_MONTHS,
-        _COUNT_WARNING_DAYS,
-        _ROLL_UP_WARNING_DAYS,
-        _ROLL_UP_WARNING_MONTHS,
-    ):
-        await session.execute(text(statement))
+
+def warning_deltas(events: Iterable[EventRecord]) -> dict[_WarningKey, int]:
+    """What each warning event adds and takes away, per village and day."""
+    deltas: defaultdict[_WarningKey, int] = defaultdict(int)
+    for event in events:
+        p = event.payload
+        day = date.fromisoformat(p["received_on"])
+        counted = (p["county_code"], p["region_code"], day, p["warning_type"])
+        deltas[(*counted, p["status"], bool(p["late"]))] += 1
+        previous = p.get("previous")
+        if previous:
+            before = (previous["county_code"], previous["region_code"], day, p["warning_type"])
+            deltas[(*before, previous["status"], bool(p["late"]))] -= 1
+    return {key: n for key, n in deltas.items() if n}
+
+
+async def add_warning_deltas(session: AsyncSession, deltas: dict[_WarningKey, int]) -> None:
+    """Apply `deltas` to every grain and bucket in one statement."""
+    rows: defaultdict[tuple[object, ...], int] = defaultdict(int)
+    for (county, region, day, warning_type, status, late), n in deltas.items():
+        month = day.replace(day=1)
+        for grain, place in (
+            ("village", region),
+            ("town", region[:9] + "000"),
+            ("county", region[:6] + "000000"),
+        ):
+            for bucket, when in (("day", day), ("month", month)):
+                rows[(county, when, grain, bucket, place, warning_type, status, late)] += n
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    names = ("counties", "days", "grains", "buckets", "regions", "types", "statuses", "lates")
+    params = {name: list(column) for name, column in zip(names, columns, strict=True)}
+    await session.execute(text(_ADD_WARNINGS), params | {"ns": list(rows.values())})
+    if any(n < 0 for n in rows.values()):
+        await session.execute(text(_DROP_EMPTY_WARNINGS), params)
+
+
+_COUNT_WARNINGS = f"""
+INSERT INTO summary_warnings (county_code, grain, bucket, region_code, day, warning_type,
+    status, late, n)
+SELECT county_code, 'village', 'day', region_code, received_on, warning_type, status, late,
+       count(*)
+FROM warnings WHERE {_IN_COUNTIES}
+GROUP BY county_code, region_code, received_on, warning_type, status, late
+"""
+
+_RECOUNT_WARNINGS = (
+    f"DELETE FROM summary_warnings WHERE {_IN_COUNTIES}",
+    _COUNT_WARNINGS,
+    _roll_up_dated("summary_warnings", "warning_type, status, late", "s." + _IN_COUNTIES),
+)
 
 
 # -- cases, monitoring objects, measures: per county --------------------------
-
-_IN_COUNTIES = "county_code = ANY(CAST(:counties AS text[]))"
 
 _COUNT_CASES = f"""
 INSERT INTO summary_cases (county_code, grain, bucket, region_code, day, event,
@@ -229,45 +237,32 @@ GROUP BY 1, 3, 4, 5
 """
 
 
-def _recount(
-    tables: Iterable[str], counts: Iterable[str], roll_ups: Iterable[str]
-) -> tuple[str, ...]:
-    deletes = [f"DELETE FROM {table} WHERE {_IN_COUNTIES}" for table in tables]
-    return (*deletes, *counts, *roll_ups)
+def _recount(tables: Iterable[str], *statements: str) -> tuple[str, ...]:
+    return (*(f"DELETE FROM {table} WHERE {_IN_COUNTIES}" for table in tables), *statements)
 
 
+_IN_COUNTIES_S = "s." + _IN_COUNTIES
+
+# Each family's statements recount it for the counties in `:counties`.
 _FAMILIES: dict[str, tuple[str, ...]] = {
     "cases": _recount(
         ("summary_cases", "summary_open_cases"),
-        (_COUNT_CASES, _COUNT_OPEN_CASES),
-        (
-            _ROLL_UP_DATED.format(
-                table="summary_cases",
-                where=_IN_COUNTIES.replace("county_code", "s.county_code", 1),
-                **_CASE_DIMS,
-            ),
-            _ROLL_UP_STOCK.format(table="summary_open_cases", **_dims("deadline")),
-        ),
+        _COUNT_CASES,
+        _COUNT_OPEN_CASES,
+        _roll_up_dated("summary_cases", "event, days_to_decision, within_deadline", _IN_COUNTIES_S),
+        _roll_up_stock("summary_open_cases", "deadline"),
     ),
     "objects": _recount(
         ("summary_objects", "summary_object_events"),
-        (_COUNT_OBJECTS, _COUNT_OBJECT_EVENTS),
-        (
-            _ROLL_UP_STOCK.format(
-                table="summary_objects",
-                **_dims("monitoring_type, status, labour_capable, developed"),
-            ),
-            _ROLL_UP_DATED.format(
-                table="summary_object_events",
-                where=_IN_COUNTIES.replace("county_code", "s.county_code", 1),
-                **_OBJECT_EVENT_DIMS,
-            ),
-        ),
+        _COUNT_OBJECTS,
+        _COUNT_OBJECT_EVENTS,
+        _roll_up_stock("summary_objects", "monitoring_type, status, labour_capable, developed"),
+        _roll_up_dated("summary_object_events", "event, monitoring_type", _IN_COUNTIES_S),
     ),
     "measures": _recount(
         ("summary_measures",),
-        (_COUNT_MEASURES,),
-        (_ROLL_UP_STOCK.format(table="summary_measures", **_dims("category, status")),),
+        _COUNT_MEASURES,
+        _roll_up_stock("summary_measures", "category, status"),
     ),
 }
 
@@ -289,40 +284,13 @@ _FAMILIES_OF: dict[str, tuple[str, ...]] = {
 }
 
 
-async def refresh(
-    session: AsyncSession,
-    *,
-    warning_days: Iterable[tuple[str, date]] = (),
-    counties: dict[str, set[str]] | None = None,
-) -> None:
-    """Recount the warnings of the (county, day) pairs `warning_days`, and each
-    family of `counties` (family -> county codes). Set-based: a few statements
-    per family, whatever the number of counties."""
-    pairs = sorted(set(warning_days))
-    if pairs:
-        await session.execute(text(_DIRTY_DAYS))
-        await session.execute(
-            text(_FILL_DIRTY_DAYS),
-            {"counties": [c for c, _ in pairs], "days": [d for _, d in pairs]},
-        )
-        await _refresh_warning_days(session)
-        await session.execute(text("DELETE FROM summary_dirty_days"))
-    for family, codes in (counties or {}).items():
-        if codes:
+async def recount(session: AsyncSession, *, families: dict[str, set[str]]) -> None:
+    """Recount each family (`cases`, `objects`, `measures`) for its counties from
+    the tables. Set-based: a few statements per family, whatever the counties."""
+    for family, counties in families.items():
+        if counties:
             for statement in _FAMILIES[family]:
-                await session.execute(text(statement), {"counties": sorted(codes)})
-
-
-async def refresh_counties(session: AsyncSession, *, counties: Iterable[str]) -> None:
-    """Recount every summary of `counties` from the tables."""
-    codes = sorted(set(counties))
-    if not codes:
-        return
-    await session.execute(text(_DIRTY_DAYS))
-    await session.execute(text(_FILL_ALL_DAYS), {"counties": codes})
-    await _refresh_warning_days(session)
-    await session.execute(text("DELETE FROM summary_dirty_days"))
-    await refresh(session, counties={family: set(codes) for family in _FAMILIES})
+                await session.execute(text(statement), {"counties": sorted(counties)})
 
 
 _ALL_COUNTIES = """
@@ -333,20 +301,26 @@ UNION SELECT county_code FROM summary_objects
 """
 
 
-async def refresh_all(session: AsyncSession, *, now: datetime | None = None) -> None:
-    """Recount every county (the nightly `summary-refresh` job; after a bulk load)."""
-    await refresh_counties(session, counties=await session.scalars(text(_ALL_COUNTIES)))
+async def refresh_all(session: AsyncSession) -> None:
+    """Recount every summary of every county from the tables: after rows were
+    written without events (a bulk load by SQL). Warnings are otherwise counted
+    from their events, so run it while the consumer is stopped, or it may count
+    a warning twice; the other families are recounted and are always safe."""
+    counties = set(await session.scalars(text(_ALL_COUNTIES)))
+    if not counties:
+        return
+    for statement in _RECOUNT_WARNINGS:
+        await session.execute(text(statement), {"counties": sorted(counties)})
+    await recount(session, families={family: set(counties) for family in _FAMILIES})
 
 
 async def _on_events(session: AsyncSession, events: list[EventRecord]) -> None:
-    warning_days: set[tuple[str, date]] = set()
-    counties: defaultdict[str, set[str]] = defaultdict(set)
+    families: defaultdict[str, set[str]] = defaultdict(set)
     for event in events:
-        if event.type in WARNING_EVENTS:
-            warning_days.add((event.county_code, date.fromisoformat(event.payload["received_on"])))
         for family in _FAMILIES_OF.get(event.type, ()):
-            counties[family].add(event.county_code)
-    await refresh(session, warning_days=warning_days, counties=counties)
+            families[family].add(event.county_code)
+    await add_warning_deltas(session, warning_deltas(e for e in events if e.type in WARNING_EVENTS))
+    await recount(session, families=families)
 
 
 SUMMARIES = EventConsumer(

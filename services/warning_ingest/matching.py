@@ -63,10 +63,26 @@ PAYLOAD = (
     " 'received_on', received_on, 'late', late)"
 )
 
+# A settled warning's event also says where it was counted before (it may move
+# to its household's county and village), so that counts can follow it.
+SETTLED_PAYLOAD = (
+    f"{PAYLOAD} || jsonb_build_object('previous', jsonb_build_object("
+    "'status', 'unmatched', 'county_code', previous_county_code,"
+    " 'region_code', previous_region_code))"
+)
+
 # Appends one event per row of `source` (a CTE with the warnings columns).
 INSERT_EVENTS = (
     "INSERT INTO events (county_code, type, aggregate_type, aggregate_id, actor, payload)"
     f" SELECT county_code, {EVENT_TYPE}, 'warning', warning_id::text, :actor, {PAYLOAD}"
+    " FROM {source}"
+)
+
+# The same for warnings that left the unmatched queue (`source` also has the
+# previous_county_code and previous_region_code columns).
+INSERT_SETTLED_EVENTS = (
+    "INSERT INTO events (county_code, type, aggregate_type, aggregate_id, actor, payload)"
+    f" SELECT county_code, {EVENT_TYPE}, 'warning', warning_id::text, :actor, {SETTLED_PAYLOAD}"
     " FROM {source}"
 )
 

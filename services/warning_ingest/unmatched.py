@@ -41,7 +41,8 @@ _APPLY = """
         -- a warning settled meanwhile by another transaction is left alone.
         AND x.status = 'unmatched'
     RETURNING x.county_code, x.warning_id, x.department, x.source_record_id, x.warning_type,
-        x.status, x.household_id, x.region_code, x.event_date, x.received_on, x.late
+        x.status, x.household_id, x.region_code, x.event_date, x.received_on, x.late,
+        s.county_code AS previous_county_code, s.old_region AS previous_region_code
 ), sources AS (
     UPDATE warning_sources ws SET county_code = u.county_code FROM updated u
     WHERE ws.department = u.department AND ws.source_record_id = u.source_record_id
@@ -49,11 +50,12 @@ _APPLY = """
     {events}
 )
 SELECT count(*) FROM updated
-""".format(events=matching.INSERT_EVENTS.format(source="updated"))
+""".format(events=matching.INSERT_SETTLED_EVENTS.format(source="updated"))
 
 _REMATCH = f"""
 WITH settled AS (
-    SELECT w.county_code, w.warning_id, h.county_code AS new_county, h.household_id,
+    SELECT w.county_code, w.warning_id, w.region_code AS old_region,
+        h.county_code AS new_county, h.household_id,
         h.region_code AS new_region, (m.name <> w.name) AS name_mismatch,
         {matching.STATUS} AS status
     FROM warnings w
@@ -67,7 +69,8 @@ WITH settled AS (
 
 _MATCH_ONE = f"""
 WITH settled AS (
-    SELECT w.county_code, w.warning_id, h.county_code AS new_county, h.household_id,
+    SELECT w.county_code, w.warning_id, w.region_code AS old_region,
+        h.county_code AS new_county, h.household_id,
         h.region_code AS new_region, false AS name_mismatch, {matching.STATUS} AS status
     FROM warnings w
     JOIN households h ON h.household_id = :household_id AND h.region_code LIKE :scope
@@ -82,11 +85,12 @@ WITH updated AS (
     UPDATE warnings SET status = 'dismissed', resolution_reason = :reason
     WHERE county_code = :county_code AND warning_id = :warning_id AND status = 'unmatched'
     RETURNING county_code, warning_id, department, warning_type, status, household_id,
-        region_code, event_date, received_on, late
+        region_code, event_date, received_on, late, county_code AS previous_county_code,
+        region_code AS previous_region_code
 ), evented AS (
     INSERT INTO events (county_code, type, aggregate_type, aggregate_id, actor, payload)
     SELECT county_code, 'warning.dismissed', 'warning', warning_id::text, :actor,
-        {matching.PAYLOAD}
+        {matching.SETTLED_PAYLOAD}
     FROM updated
 )
 SELECT count(*) FROM updated

@@ -356,9 +356,8 @@ _STATEMENTS = (
 
 
 async def load_dataset(session: AsyncSession) -> None:
-    """Insert the data set and count it into the reporting summaries, as the
-    nightly refresh would (plain SQL writes no events). Never commits; the
-    test's transaction rolls it back."""
+    """Insert the data set and count it into the reporting summaries (plain SQL
+    writes no events). Never commits; the test's transaction rolls it back."""
     for statement in _STATEMENTS:
         await session.execute(text(statement))
     await refresh_all(session)

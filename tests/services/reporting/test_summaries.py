@@ -57,8 +57,8 @@ async def _events(session, after_id: int = 0) -> list[EventRecord]:
 async def _summaries(session) -> dict[str, list[tuple]]:
     tables = {}
     for table in SUMMARY_TABLES:
-        rows = await session.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4, 5"))
-        tables[table] = [tuple(row) for row in rows]
+        rows = await session.execute(text(f"SELECT * FROM {table}"))
+        tables[table] = sorted(tuple(row) for row in rows)
     return tables
 
 
@@ -118,7 +118,9 @@ async def test_counts_from_the_events_of_a_flow_equal_a_full_recount(client, ses
     assert from_events["summary_warnings"] and from_events["summary_objects"]
 
     await refresh_all(session)
-    assert await _summaries(session) == from_events
+    recounted = await _summaries(session)
+    for table in SUMMARY_TABLES:
+        assert recounted[table] == from_events[table], table
 
     with clock.frozen_at(NOW):
         figures = await _overview(client, session)
@@ -175,7 +177,8 @@ async def test_county_figures_over_whole_months_equal_the_village_days(session, 
             text(
                 "SELECT coalesce(sum(n), 0) AS received,"
                 " coalesce(sum(n) FILTER (WHERE late), 0) AS late"
-                " FROM summary_warnings WHERE grain = 'village' AND county_code = :county"
+                " FROM summary_warnings WHERE grain = 'village' AND bucket = 'day'"
+                " AND county_code = :county"
                 " AND day BETWEEN :date_from AND :date_to"
             ),
             {
