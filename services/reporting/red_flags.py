@@ -9,15 +9,31 @@ codes only: no household id leaves this module.
   the registered persons (`members` of the place's households) exceed the
   policy's `red_flags.high_ratio`; a place with no registered person has no
   ratio. The ratio is a fraction rounded to four decimals.
-- `off_system_households` (体外循环): the region's households with a matched
-  civil-affairs `dibao`, `tekun` or `temporary_assistance` warning received in
-  the last 365 days (received_on > today - 365) that have no
-  `risk_not_eliminated` monitoring object and no case that is open or was
-  decided in those 365 days.
-- `should_include_households` (应纳未纳): the region's households whose latest
-  `household_visit` (by done_on, over all their cases) found an income per
-  capita below the monitoring line of the visit's year (the policy's
-  `figures_for`) and that have no `risk_not_eliminated` monitoring object.
+- `off_system_households` (体外循环): the region's households flagged by either
+  rule below, each counted once:
+  - warnings: a matched civil-affairs `dibao`, `tekun` or
+    `temporary_assistance` warning received in the last 365 days
+    (received_on > today - 365), no `risk_not_eliminated` monitoring object and
+    no case that is open or was decided in those 365 days;
+  - screening: the household's latest screening record (below) names
+    civil-affairs support in `OFF_SYSTEM_SUPPORT` (dibao, tekun, temporary
+    assistance) and it has no `risk_not_eliminated` monitoring object.
+- `should_include_households` (应纳未纳): the region's households flagged by
+  either rule below, each counted once:
+  - household visits: the latest `household_visit` (by done_on, over all their
+    cases) found an income per capita below the monitoring line of the visit's
+    year, and no `risk_not_eliminated` monitoring object;
+  - screening: the latest screening record has `housing` or `drinking_water`
+    `unsafe`, `schooling` `out_of_school`, or an income band lying wholly
+    under the monitoring line of the screening's year (`screened_on`): the
+    band's upper end (`INCOME_BAND_UPPER_YUAN`, exclusive) is at or under the
+    line; and no `risk_not_eliminated` monitoring object.
+
+A household's latest screening record is its record in its most recent
+campaign: by the campaign's `year`, then `starts_on` (then its creation, so
+that the choice is stable). An older campaign's record never flags a household
+screened again since. A year's monitoring line is the policy's figures for it
+(a year without figures uses the latest earlier year's, as `figures_for`).
 
 A household belongs to the region of its `households.region_code`.
 """
@@ -30,6 +46,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.catalog import INCOME_BAND_UPPER_YUAN, OFF_SYSTEM_SUPPORT
 from shared.policy import get_policy
 from shared.regions import scope_like_pattern
 
@@ -78,10 +95,15 @@ ORDER BY code
 """
 )
 
+# Bands with an upper end; the open-ended top band never lies under a line.
+_BAND_UPPERS = {band: upper for band, upper in INCOME_BAND_UPPER_YUAN.items() if upper is not None}
+
 _HOUSEHOLD_COUNTS = text(
     """
 WITH lines AS (
     SELECT * FROM unnest(CAST(:years AS integer[]), CAST(:lines AS numeric[])) AS l(year, line)
+), bands AS (
+    SELECT * FROM unnest(CAST(:bands AS text[]), CAST(:band_uppers AS numeric[])) AS b(band, upper)
 ), at_risk AS (
     SELECT DISTINCT county_code, household_id FROM monitoring_objects
     WHERE region_code LIKE CAST(:scope AS text) AND status = 'risk_not_eliminated'
@@ -116,9 +138,43 @@ WITH lines AS (
               (SELECT l.line FROM lines l ORDER BY l.year LIMIT 1))
       AND NOT EXISTS (SELECT 1 FROM at_risk a
                       WHERE a.county_code = v.county_code AND a.household_id = v.household_id)
+), latest_screenings AS (
+    SELECT DISTINCT ON (s.county_code, s.household_id)
+           s.county_code, s.household_id, s.screened_on, s.housing, s.drinking_water,
+           s.schooling, s.income_band, s.civil_affairs_support
+    FROM screenings s
+    JOIN campaigns p ON p.campaign_id = s.campaign_id
+    JOIN households h ON h.county_code = s.county_code AND h.household_id = s.household_id
+    WHERE h.region_code LIKE CAST(:scope AS text)
+    ORDER BY s.county_code, s.household_id, p.year DESC, p.starts_on DESC,
+             p.created_at DESC, p.campaign_id
+), screened_flags AS (
+    SELECT x.county_code, x.household_id,
+           x.civil_affairs_support = ANY(CAST(:off_system_support AS text[])) AS off_system,
+           x.housing = 'unsafe' OR x.drinking_water = 'unsafe'
+             OR x.schooling = 'out_of_school'
+             OR COALESCE(
+                    (SELECT b.upper FROM bands b WHERE b.band = x.income_band)
+                    <= COALESCE(
+                        (SELECT l.line FROM lines l
+                         WHERE l.year <= extract(year FROM x.screened_on)
+                         ORDER BY l.year DESC LIMIT 1),
+                        (SELECT l.line FROM lines l ORDER BY l.year LIMIT 1)),
+                    false) AS should_include
+    FROM latest_screenings x
+    WHERE NOT EXISTS (SELECT 1 FROM at_risk a
+                      WHERE a.county_code = x.county_code AND a.household_id = x.household_id)
 )
-SELECT (SELECT count(*) FROM off_system) AS off_system_households,
-       (SELECT count(*) FROM should_include) AS should_include_households
+SELECT (SELECT count(*) FROM (
+            SELECT county_code, household_id FROM off_system
+            UNION
+            SELECT county_code, household_id FROM screened_flags WHERE off_system
+        ) u) AS off_system_households,
+       (SELECT count(*) FROM (
+            SELECT county_code, household_id FROM should_include
+            UNION
+            SELECT county_code, household_id FROM screened_flags WHERE should_include
+        ) u) AS should_include_households
 """
 )
 
@@ -140,6 +196,9 @@ async def red_flags(session: AsyncSession, *, region_code: str, today: date) -> 
                 "since": today - timedelta(days=365),
                 "years": years,
                 "lines": [policy.years[y].monitoring_line_yuan for y in years],
+                "bands": list(_BAND_UPPERS),
+                "band_uppers": list(_BAND_UPPERS.values()),
+                "off_system_support": sorted(OFF_SYSTEM_SUPPORT),
             },
         )
     ).one()
