@@ -1,0 +1,436 @@
+// The reporting dashboard (统计看板): reads the figures from the JSON endpoints
+// with the viewer's token and fills the page. No framework, no build step.
+//
+// The token comes from the URL fragment (#token=wx_..., never sent to the
+// server) or the login box and stays in sessionStorage. The region shown is
+// `#region=CODE` (default: the viewer's scope); drilling down pushes a new
+// fragment, so the browser's back button goes back up.
+//
+// Every number carries data-figure="<path>" (e.g. "cases.overdue",
+// "regions.610326100000.cases.due_soon"); the browser test compares them with
+// the JSON. body[data-state] is "loading", "ready" or "error".
+
+const body = document.body;
+const API = body.dataset.api;
+const TOKEN_KEY = "warnex.dashboard.token";
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  token: sessionStorage.getItem(TOKEN_KEY),
+  labels: null,
+  scope: null, // {code, name}: the viewer's own region
+  names: new Map(), // region code -> name, learnt from the responses
+  run: 0, // the latest render; older ones drop their results
+};
+
+// ---- formatting (the browser test formats the JSON the same way) ----------
+
+function formatInt(n) {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** A fraction 0..1 as a percentage with `decimals` places, half up; "—" when null. */
+function formatRate(x, decimals = 1) {
+  if (x === null || x === undefined) return "—";
+  const scaled = String(Math.round(x * 10 ** (2 + decimals))).padStart(decimals + 1, "0");
+  return `${scaled.slice(0, -decimals)}.${scaled.slice(-decimals)}%`;
+}
+
+function formatDays(x) {
+  return x === null || x === undefined ? "—" : x.toFixed(1);
+}
+
+const FORMATS = { int: formatInt, rate: formatRate, days: formatDays };
+
+// ---- small DOM helpers ------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    // Through the CSSOM: the Content-Security-Policy refuses style attributes.
+    else if (key === "style") Object.assign(node.style, value);
+    else node.setAttribute(key, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+function figure(path, text, tag = "span", attrs = {}) {
+  return el(tag, { "data-figure": path, text, ...attrs });
+}
+
+function dig(data, path) {
+  return path.split(".").reduce((obj, key) => (obj == null ? obj : obj[key]), data);
+}
+
+// ---- region codes -----------------------------------------------------------
+
+// Each level's own part of a 12-digit code; the deepest non-zero part decides
+// the level (as shared/regions.py does).
+const LEVELS = [
+  ["province", 0, 2],
+  ["city", 2, 4],
+  ["county", 4, 6],
+  ["town", 6, 9],
+  ["village", 9, 12],
+];
+
+function levelOf(code) {
+  let level = "province";
+  for (const [name, start, end] of LEVELS) {
+    if (/[^0]/.test(code.slice(start, end))) level = name;
+  }
+  return level;
+}
+
+/** The codes from the viewer's scope down to `code`, both included. */
+function chain(scopeCode, code) {
+  const top = LEVELS.findIndex(([name]) => name === levelOf(scopeCode));
+  const bottom = LEVELS.findIndex(([name]) => name === levelOf(code));
+  return LEVELS.slice(top, bottom + 1).map(([, , end]) => code.slice(0, end).padEnd(12, "0"));
+}
+
+// ---- the fragment -----------------------------------------------------------
+
+function fragment() {
+  return new URLSearchParams(location.hash.slice(1));
+}
+
+/** Moves a token from the fragment into sessionStorage and out of the address bar. */
+function takeTokenFromFragment() {
+  const params = fragment();
+  const token = params.get("token");
+  if (!token) return;
+  params.delete("token");
+  saveToken(token);
+  const rest = params.toString();
+  history.replaceState(null, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
+}
+
+function saveToken(token) {
+  state.token = token.trim();
+  sessionStorage.setItem(TOKEN_KEY, state.token);
+}
+
+function forgetToken() {
+  state.token = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+// ---- requests -----------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || `HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+async function api(path, params = {}) {
+  const url = new URL(API + path, location.origin);
+  for (const [key, value] of Object.entries(params)) {
+    if (value) url.searchParams.set(key, value);
+  }
+  let response;
+  try {
+    response = await fetch(url, {
+      headers: { Authorization: `Bearer ${state.token}`, Accept: "application/json" },
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  return response.json();
+}
+
+async function loadLabels() {
+  const response = await fetch(body.dataset.labels);
+  if (!response.ok) throw new ApiError(response.status, null);
+  return response.json();
+}
+
+function messageFor(error) {
+  switch (error.status) {
+    case 0:
+      return "无法连接统计服务，请检查网络后刷新页面。";
+    case 401:
+      return "访问令牌无效、已过期或已被撤销，请重新输入令牌。";
+    case 403:
+      return "当前账号无权查看统计数据（需要查看者或工作人员账号）。";
+    case 404:
+      return "该区域不存在，或不在您的查看范围内。";
+    case 422:
+      return "区域代码格式不正确（应为12位行政区划代码）。";
+    default:
+      return `统计服务暂时无法应答（HTTP ${error.status}），请稍后重试。`;
+  }
+}
+
+// ---- page states ------------------------------------------------------------
+
+function showMessage(text) {
+  $("message").textContent = text;
+  $("message").hidden = !text;
+}
+
+function showLogin(text = "") {
+  body.dataset.state = "login";
+  showMessage(text);
+  $("board").hidden = true;
+  $("logout").hidden = true;
+  $("login").hidden = false;
+  $("login").elements.token.focus();
+}
+
+function showError(error) {
+  if (error.status === 401) {
+    forgetToken();
+    showLogin(messageFor(error));
+    return;
+  }
+  body.dataset.state = "error";
+  showMessage(error instanceof ApiError ? messageFor(error) : `页面出错：${error.message}`);
+  if (!(error instanceof ApiError)) console.error(error);
+}
+
+// ---- rendering ------------------------------------------------------------------
+
+async function render() {
+  const run = ++state.run;
+  if (!state.token) {
+    showLogin();
+    return;
+  }
+  body.dataset.state = "loading";
+  $("login").hidden = true;
+  $("logout").hidden = false;
+  try {
+    state.labels ??= await loadLabels();
+    let own = null;
+    if (!state.scope) {
+      // No region: the viewer's own scope, which is where the breadcrumb starts.
+      own = await api("/overview");
+      state.scope = { code: own.region, name: own.region_name };
+      state.names.set(own.region, own.region_name);
+    }
+    const region = fragment().get("region") || state.scope.code;
+    const hasChildren = levelOf(region) !== "village";
+    const [overview, flags, feeds, rows] = await Promise.all([
+      own?.region === region ? own : api("/overview", { region }),
+      api("/red_flags", { region }),
+      api("/feeds", { region }),
+      hasChildren ? api("/regions", { region }) : Promise.resolve(null),
+    ]);
+    state.names.set(overview.region, overview.region_name);
+    for (const row of rows?.items ?? []) state.names.set(row.region_code, row.region_name);
+    const crumbs = await breadcrumb(region);
+    if (run !== state.run) return; // a newer render has started
+    showMessage("");
+    fillOverview(overview);
+    fillRows(rows);
+    fillObjects(overview.monitoring_objects);
+    fillFlags(flags);
+    fillFeeds(feeds.items);
+    $("breadcrumb").replaceChildren(...crumbs);
+    $("board").hidden = false;
+    $("board").dataset.region = overview.region;
+    document.title = `${overview.region_name ?? overview.region} · 统计看板`;
+    body.dataset.state = "ready";
+  } catch (error) {
+    if (run === state.run) showError(error);
+  }
+}
+
+async function breadcrumb(region) {
+  const codes = chain(state.scope.code, region);
+  const unknown = codes.filter((code) => !state.names.has(code));
+  // Only a deep link reaches a region whose parents' names were not seen yet.
+  const found = await Promise.all(unknown.map((code) => api("/overview", { region: code })));
+  for (const o of found) state.names.set(o.region, o.region_name);
+  const crumbs = [];
+  codes.forEach((code, i) => {
+    const name = state.names.get(code) ?? code;
+    if (i > 0) crumbs.push(el("span", { class: "sep", "aria-hidden": "true", text: "›" }));
+    crumbs.push(
+      i === codes.length - 1
+        ? el("span", { "aria-current": "page", text: name })
+        : el("a", { href: `#region=${code}`, text: name }),
+    );
+  });
+  return crumbs;
+}
+
+function fillOverview(overview) {
+  for (const node of document.querySelectorAll(".kpis [data-figure], #feed-legend [data-figure]")) {
+    const format = FORMATS[node.dataset.format ?? "int"];
+    node.textContent = format(dig(overview, node.dataset.figure));
+  }
+  $("region-name").textContent = overview.region_name ?? overview.region;
+  $("region-level").textContent = state.labels.levels[overview.level] ?? "";
+  $("period").textContent = `统计期间 ${overview.period.date_from} 至 ${overview.period.date_to}`;
+}
+
+function fillRows(rows) {
+  $("children").querySelector("table").hidden = !rows;
+  $("no-children").hidden = !!rows;
+  if (!rows) {
+    $("region-rows").replaceChildren();
+    return;
+  }
+  $("children-level").textContent = state.labels.levels[rows.level] ?? "下级区域";
+  const most = Math.max(1, ...rows.items.map((r) => r.cases.overdue + r.cases.due_soon));
+  $("region-rows").replaceChildren(
+    ...rows.items.map((row) => {
+      const key = `regions.${row.region_code}.cases`;
+      const c = row.cases;
+      const bar = el(
+        "div",
+        { class: "bar", title: `逾期 ${c.overdue}，即将到期 ${c.due_soon}` },
+        el("span", { class: "seg late", style: { width: `${(100 * c.overdue) / most}%` } }),
+        el("span", { class: "seg due_soon", style: { width: `${(100 * c.due_soon) / most}%` } }),
+      );
+      const tr = el(
+        "tr",
+        { class: "drill", "data-region": row.region_code },
+        el("th", { scope: "row" }, el("a", { href: `#region=${row.region_code}`, text: row.region_name })),
+        figure(`${key}.within_15_days_rate`, formatRate(c.within_15_days_rate), "td", { class: "num" }),
+        figure(`${key}.open`, formatInt(c.open), "td", { class: "num" }),
+        figure(`${key}.overdue`, formatInt(c.overdue), "td", { class: c.overdue ? "num bad" : "num" }),
+        figure(`${key}.due_soon`, formatInt(c.due_soon), "td", { class: c.due_soon ? "num warn" : "num" }),
+        el("td", { class: "bar-col" }, bar),
+      );
+      return tr;
+    }),
+  );
+  if (!rows.items.length) {
+    $("region-rows").append(el("tr", {}, el("td", { colspan: "6", class: "empty", text: "没有下级区域。" })));
+  }
+}
+
+function barList(listId, counts, labels, prefix) {
+  const total = Math.max(1, ...Object.values(counts));
+  $(listId).replaceChildren(
+    ...Object.entries(counts).map(([code, n]) =>
+      el(
+        "li",
+        {},
+        el("span", { class: "name", text: labels[code] ?? code }),
+        el("span", { class: "track" }, el("span", { class: `fill ${code}`, style: { width: `${(100 * n) / total}%` } })),
+        figure(`${prefix}.${code}`, formatInt(n), "span", { class: "n" }),
+      ),
+    ),
+  );
+}
+
+function fillObjects(objects) {
+  barList("objects-by-type", objects.by_type, state.labels.monitoring_types, "monitoring_objects.by_type");
+  barList("objects-by-status", objects.by_status, state.labels.object_statuses, "monitoring_objects.by_status");
+}
+
+function fillFlags(flags) {
+  for (const path of ["off_system_households", "should_include_households"]) {
+    document.querySelector(`[data-figure="red_flags.${path}"]`).textContent = formatInt(flags[path]);
+  }
+  document.querySelector('[data-figure="red_flags.zero_object_villages.count"]').textContent =
+    formatInt(flags.zero_object_villages.length);
+  document.querySelector('[data-figure="red_flags.high_ratio_regions.count"]').textContent =
+    formatInt(flags.high_ratio_regions.length);
+  $("zero-villages").replaceChildren(
+    ...flags.zero_object_villages.map((v) =>
+      el("li", {}, figure(`red_flags.zero_object_villages.${v.region_code}`, v.region_name, "a", { href: `#region=${v.region_code}` })),
+    ),
+  );
+  if (!flags.zero_object_villages.length) $("zero-villages").append(el("li", { class: "none", text: "无" }));
+  $("high-ratio").replaceChildren(
+    ...flags.high_ratio_regions.map((r) =>
+      el(
+        "tr",
+        {},
+        el("th", { scope: "row" }, el("a", { href: `#region=${r.region_code}`, text: r.region_name })),
+        figure(`red_flags.high_ratio_regions.${r.region_code}.ratio`, formatRate(r.ratio, 2), "td", { class: "num bad" }),
+      ),
+    ),
+  );
+  if (!flags.high_ratio_regions.length) {
+    $("high-ratio").append(el("tr", {}, el("td", { colspan: "2", class: "empty", text: "无" })));
+  }
+}
+
+function fillFeeds(items) {
+  const { departments, warning_types: types, feed_states: states } = state.labels;
+  for (const node of document.querySelectorAll("[data-state-label]")) {
+    node.textContent = states[node.dataset.stateLabel];
+  }
+  const byDepartment = new Map();
+  for (const item of items) {
+    if (!byDepartment.has(item.department)) byDepartment.set(item.department, []);
+    byDepartment.get(item.department).push(item);
+  }
+  $("feed-grid").replaceChildren(
+    ...[...byDepartment].map(([department, feeds]) =>
+      el(
+        "div",
+        { class: "feed-row" },
+        el("div", { class: "dept", text: departments[department] ?? department }),
+        el(
+          "div",
+          { class: "cells" },
+          ...feeds.map((f) => {
+            const key = `compliance.${f.department}.${f.warning_type}`;
+            return el(
+              "div",
+              {
+                class: `cell ${f.state}`,
+                "data-state": f.state,
+                title: `${types[f.warning_type]}：${states[f.state]}${f.last_push_at ? `，最近推送 ${f.last_push_at.slice(0, 10)}` : ""}`,
+              },
+              el("span", { class: "type", text: types[f.warning_type] ?? f.warning_type }),
+              figure(`${key}.state`, states[f.state], "span", { class: "state" }),
+              el(
+                "span",
+                { class: "rate" },
+                figure(`${key}.on_time_rate`, formatRate(f.on_time_rate)),
+                el("small", {}, " （", figure(`${key}.on_time_pushes`, formatInt(f.on_time_pushes)), "/", figure(`${key}.expected_pushes`, formatInt(f.expected_pushes)), "）"),
+              ),
+            );
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+// ---- start ------------------------------------------------------------------------
+
+$("login").addEventListener("submit", (event) => {
+  event.preventDefault();
+  saveToken($("login").elements.token.value);
+  $("login").reset();
+  state.scope = null;
+  render();
+});
+
+$("logout").addEventListener("click", () => {
+  forgetToken();
+  state.scope = null;
+  state.names.clear();
+  history.pushState(null, "", location.pathname);
+  showLogin("已退出登录。");
+});
+
+// Drill down by clicking anywhere on a child region's row (the name is a link too).
+$("region-rows").addEventListener("click", (event) => {
+  const row = event.target.closest("tr[data-region]");
+  if (row && !event.target.closest("a")) location.hash = `region=${row.dataset.region}`;
+});
+
+window.addEventListener("hashchange", () => {
+  takeTokenFromFragment();
+  render();
+});
+
+takeTokenFromFragment();
+render();

@@ -1,0 +1,342 @@
+"""The dashboard in a real browser: headless Chromium (Debian's `chromium`, driven
+by Playwright; no browser is ever downloaded) against `warnex serve` with data.
+
+Every `[data-figure]` on the page must equal the JSON the endpoints answer for
+the same token, formatted as the page formats it; so the assertions hold
+whatever the server's clock says. Screenshots go to tests/artifacts/
+(git-ignored). Skipped, visibly, where /usr/bin/chromium is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import pytest
+
+from shared.db import Database
+from shared.embedded import with_database
+from tests.services.reporting.dataset import (
+    COUNTY,
+    REGION_NAMES,
+    TOWN_A,
+    VILLAGE_A1,
+    load_dataset,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="no Chromium at /usr/bin/chromium: the dashboard browser test needs Debian's "
+    "`chromium` package (apt-get install chromium; .ci/run installs it)",
+)
+async_api = pytest.importorskip(
+    "playwright.async_api", reason="the `playwright` package (test extras) is not installed"
+)
+
+READY = 'body[data-state="ready"]'
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    token: str
+
+
+async def _load_data(database_url: str) -> None:
+    """Fill the server's database: the hand-checked county of dataset.py (to become
+    `warnex demo --size small`)."""
+    database = Database(database_url, pool_size=1)
+    try:
+        async with database.transaction() as session:
+            await load_dataset(session)
+    finally:
+        await database.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _admin(server_uri: str, sql: str) -> None:
+    conn = await asyncpg.connect(with_database(server_uri, "postgres"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
+        for _ in range(150):
+            if process.poll() is not None:
+                raise AssertionError(log.read_text())
+            try:
+                if (await client.get("/reporting/v1/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise AssertionError("warnex serve did not become ready in 30 s")
+
+
+def _warnex(*args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+async def server(server_uri: str, template_url: str, tmp_path_factory) -> AsyncIterator[Server]:
+    """`warnex serve` on a fresh database with data, and a viewer's token for 眉县."""
+    template = urlsplit(template_url).path.lstrip("/")
+    name = f"{template}_dash_{uuid.uuid4().hex[:6]}"
+    await _admin(server_uri, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    database_url = with_database(server_uri, name)
+    port = _free_port()
+    env = os.environ | {"DATABASE_URL": database_url, "WARNEX_RUN_WORKERS": "false"}
+    process = None
+    try:
+        await _load_data(database_url)
+        # Its request log goes to a file: a pipe nobody reads would fill and stall it.
+        log = tmp_path_factory.mktemp("dashboard") / "serve.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "shared.cli", "serve", "--port", str(port)],
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        # The viewer is made while the server starts (two processes, one machine).
+        user = ("create-user", "--role", "viewer", "--region", COUNTY, "--name", "看板测试")
+        output = await asyncio.to_thread(_warnex, "admin", *user, env=env)
+        token = output.splitlines()[-1].strip()
+        base_url = f"http://127.0.0.1:{port}"
+        await _wait_ready(base_url, process, log)
+        yield Server(base_url, token)
+    finally:
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        await _admin(server_uri, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    async with async_api.async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+async def page(browser):
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield page
+    await context.close()
+    # No script error and nothing refused (CSP); a refused token is expected in one test.
+    assert [e for e in errors if "status of 401" not in e] == [], errors
+
+
+# ---- the page's formatting, in Python -------------------------------------------
+
+
+def _int(n: int) -> str:
+    return f"{n:,}"
+
+
+def _rate(x: float | None, decimals: int = 1) -> str:
+    """As dashboard.js formatRate: a percentage with `decimals` places, half up."""
+    if x is None:
+        return "—"
+    scaled = x * 10 ** (2 + decimals)
+    n = math.floor(scaled)
+    if scaled - n >= 0.5:
+        n += 1
+    digits = str(n).rjust(decimals + 1, "0")
+    return f"{digits[:-decimals]}.{digits[-decimals:]}%"
+
+
+def _days(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f}"
+
+
+def _expected(
+    overview: dict, rows: dict | None, flags: dict, feeds: dict, labels: dict
+) -> dict[str, str]:
+    """Every figure the page must show for these responses, by its data-figure."""
+    cases = overview["cases"]
+    want = {f"cases.{k}": _int(cases[k]) for k in ("decided_within_15_days", "decided")}
+    want |= {f"cases.{k}": _int(cases[k]) for k in ("opened", "open", "overdue", "due_soon")}
+    want["cases.within_15_days_rate"] = _rate(cases["within_15_days_rate"])
+    want["cases.median_days_to_decision"] = _days(cases["median_days_to_decision"])
+    want |= {f"feeds.{state}": _int(n) for state, n in overview["feeds"].items()}
+    for group in ("by_type", "by_status"):
+        for code, n in overview["monitoring_objects"][group].items():
+            want[f"monitoring_objects.{group}.{code}"] = _int(n)
+    for row in rows["items"] if rows else []:
+        key, c = f"regions.{row['region_code']}.cases", row["cases"]
+        want[f"{key}.within_15_days_rate"] = _rate(c["within_15_days_rate"])
+        want |= {f"{key}.{k}": _int(c[k]) for k in ("open", "overdue", "due_soon")}
+    for k in ("off_system_households", "should_include_households"):
+        want[f"red_flags.{k}"] = _int(flags[k])
+    want["red_flags.zero_object_villages.count"] = _int(len(flags["zero_object_villages"]))
+    want["red_flags.high_ratio_regions.count"] = _int(len(flags["high_ratio_regions"]))
+    for v in flags["zero_object_villages"]:
+        want[f"red_flags.zero_object_villages.{v['region_code']}"] = v["region_name"]
+    for r in flags["high_ratio_regions"]:
+        want[f"red_flags.high_ratio_regions.{r['region_code']}.ratio"] = _rate(r["ratio"], 2)
+    for f in feeds["items"]:
+        key = f"compliance.{f['department']}.{f['warning_type']}"
+        want[f"{key}.state"] = labels["feed_states"][f["state"]]
+        want[f"{key}.on_time_rate"] = _rate(f["on_time_rate"])
+        want[f"{key}.on_time_pushes"] = _int(f["on_time_pushes"])
+        want[f"{key}.expected_pushes"] = _int(f["expected_pushes"])
+    return want
+
+
+async def _json(server: Server, region: str) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {server.token}"}
+    async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as client:
+
+        async def get(path: str, **params: str) -> dict:
+            response = await client.get(f"/reporting/v1{path}", params=params)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        return {
+            "overview": await get("/overview", region=region),
+            "rows": None if region == VILLAGE_A1 else await get("/regions", region=region),
+            "flags": await get("/red_flags", region=region),
+            "feeds": await get("/feeds", region=region),
+            "labels": await get("/dashboard/labels.json"),
+        }
+
+
+async def _figures(page) -> dict[str, str]:
+    pairs = await page.eval_on_selector_all(
+        "[data-figure]", "els => els.map(e => [e.dataset.figure, e.textContent.trim()])"
+    )
+    figures = dict(pairs)
+    assert len(figures) == len(pairs), "two elements carry the same data-figure"
+    return figures
+
+
+async def _rows(page) -> list[tuple[str, str]]:
+    rows = await page.eval_on_selector_all(
+        "#region-rows tr[data-region]",
+        "trs => trs.map(tr => [tr.dataset.region, tr.querySelector('th').textContent.trim()])",
+    )
+    return [(code, name) for code, name in rows]
+
+
+def _shown(page, region: str) -> str:
+    return f'{READY} #board[data-region="{region}"]'
+
+
+async def test_the_county_page_shows_the_figures_of_the_json(server, page):
+    await page.goto(f"{server.base_url}/reporting/v1/dashboard#token={server.token}")
+    await page.wait_for_selector(_shown(page, COUNTY), timeout=15_000)
+    assert server.token not in page.url  # the token left the address bar at once
+
+    data = await _json(server, COUNTY)
+    figures = await _figures(page)
+    assert figures == _expected(**data)
+    assert await _rows(page) == [
+        (r["region_code"], r["region_name"]) for r in data["rows"]["items"]
+    ]
+    assert await page.text_content("#region-name") == data["overview"]["region_name"]
+    cells = await page.eval_on_selector_all(
+        ".cell[data-state]", "cs => cs.map(c => c.dataset.state)"
+    )
+    assert cells == [f["state"] for f in data["feeds"]["items"]]
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
+
+
+async def test_clicking_a_town_drills_down_to_its_villages_and_back_goes_up(server, page):
+    await page.goto(f"{server.base_url}/reporting/v1/dashboard#token={server.token}")
+    await page.wait_for_selector(_shown(page, COUNTY), timeout=15_000)
+
+    await page.click(f'#region-rows tr[data-region="{TOWN_A}"] td.bar-col')
+    await page.wait_for_selector(_shown(page, TOWN_A), timeout=15_000)
+    assert page.url.endswith(f"#region={TOWN_A}")
+
+    data = await _json(server, TOWN_A)
+    assert await _figures(page) == _expected(**data)
+    villages = await _rows(page)
+    assert villages == [(r["region_code"], r["region_name"]) for r in data["rows"]["items"]]
+    assert villages and all(code.startswith(TOWN_A[:9]) for code, _ in villages)
+    breadcrumb = await page.text_content("#breadcrumb")
+    assert breadcrumb is not None
+    assert breadcrumb.split("›") == ["眉县", REGION_NAMES[TOWN_A]]
+    await page.screenshot(path=ARTIFACTS / "dashboard-town.png", full_page=True)
+
+    await page.go_back()
+    await page.wait_for_selector(_shown(page, COUNTY), timeout=15_000)
+
+
+async def test_a_wrong_token_asks_for_a_token_again_in_chinese(server, page):
+    await page.goto(f"{server.base_url}/reporting/v1/dashboard#token=wx_not-a-real-token")
+    await page.wait_for_selector('body[data-state="login"] #login:not([hidden])', timeout=15_000)
+    message = await page.text_content("#message")
+    assert message is not None and "令牌无效" in message
+    assert await page.evaluate("sessionStorage.length") == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "dashboard-login.png")
+
+    await page.fill("#login input[name=token]", server.token)
+    await page.click("#login button")
+    await page.wait_for_selector(_shown(page, COUNTY), timeout=15_000)
+
+
+async def test_a_link_to_a_village_shows_its_figures_under_the_whole_breadcrumb(server, page):
+    await page.goto(f"{server.base_url}/reporting/v1/dashboard#token={server.token}")
+    await page.wait_for_selector(_shown(page, COUNTY), timeout=15_000)
+    # A fresh load of a deep link: the page has seen no name below the county yet.
+    await page.goto(f"{server.base_url}/reporting/v1/dashboard#region={VILLAGE_A1}")
+    await page.reload()
+    await page.wait_for_selector(_shown(page, VILLAGE_A1), timeout=15_000)
+
+    data = await _json(server, VILLAGE_A1)
+    assert await _figures(page) == _expected(**data)
+    assert await _rows(page) == []
+    assert await page.is_visible("#no-children")
+    breadcrumb = await page.text_content("#breadcrumb")
+    assert breadcrumb is not None
+    assert breadcrumb.split("›") == ["眉县", REGION_NAMES[TOWN_A], REGION_NAMES[VILLAGE_A1]]
