@@ -173,6 +173,22 @@ LABOUR_CAPACITIES: dict[str, str] = {
     "none": "无劳动能力",
 }
 
+REGION_LEVEL_LABELS: dict[str, str] = {
+    "province": "省",
+    "city": "市",
+    "county": "县",
+    "town": "乡镇",
+    "village": "村",
+}
+
+# A periodic feed's state (API.md feeds).
+FEED_STATE_LABELS: dict[str, str] = {
+    "on_time": "按时",
+    "due_soon": "即将到期",
+    "late": "逾期未推送",
+    "never_pushed": "从未推送",
+}
+
 RELATIONS: dict[str, str] = {
     "head": "户主",
     "spouse": "配偶",

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Response
 
 from shared import catalog
+from shared.catalog import FEED_STATE_LABELS, REGION_LEVEL_LABELS
 from shared.feeds import FEED_STATES
 from shared.regions import LEVEL_DIGITS
 
@@ -38,21 +39,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-cache",
-}
-
-# Not in the catalog (they are states and levels, not SPEC codes): the page's words for them.
-FEED_STATE_LABELS: dict[str, str] = {
-    "on_time": "按时",
-    "due_soon": "即将到期",
-    "late": "逾期未推送",
-    "never_pushed": "从未推送",
-}
-LEVEL_LABELS: dict[str, str] = {
-    "province": "省",
-    "city": "市",
-    "county": "县",
-    "town": "乡镇",
-    "village": "村",
 }
 
 
@@ -86,7 +72,7 @@ def dashboard_labels() -> dict[str, Any]:
         "monitoring_types": dict(catalog.MONITORING_TYPES),
         "object_statuses": dict(catalog.OBJECT_STATUSES),
         "feed_states": {state: FEED_STATE_LABELS[state] for state in FEED_STATES},
-        "levels": {level: LEVEL_LABELS[level] for level in LEVEL_DIGITS},
+        "levels": {level: REGION_LEVEL_LABELS[level] for level in LEVEL_DIGITS},
     }
 
 

@@ -48,8 +48,10 @@ class RedFlags(BaseModel):
         description="Towns and villages over the policy's high ratio"
     )
     off_system_households: int = Field(
-        description="体外循环: civil-affairs aid warnings, neither monitored nor in a recent case"
+        description="体外循环: civil-affairs aid (by its warnings, or by the latest screening)"
+        " on a household neither monitored nor in a recent case"
     )
     should_include_households: int = Field(
-        description="应纳未纳: latest household visit below the monitoring line, not monitored"
+        description="应纳未纳: not monitored, and the latest household visit found income below"
+        " the line, or the latest screening found unsafe guarantees or water or income below it"
     )

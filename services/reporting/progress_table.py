@@ -58,6 +58,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting.figures import Grouping, Period, figures_by_group
+from shared.catalog import REGION_LEVEL_LABELS
 from shared.errors import NotFound
 from shared.regions import LEVEL_DIGITS, covers, region_level, region_prefix, scope_like_pattern
 
@@ -99,7 +100,7 @@ FIGURE_COLUMNS = (
 )
 COLUMNS = ROW_COLUMNS + FIGURE_COLUMNS
 
-LEVEL_LABELS = {"town": "乡镇", "village": "村", "total": "合计"}
+LEVEL_LABELS = {**REGION_LEVEL_LABELS, "total": "合计"}
 
 # The county's own figures, from `campaigns.reported_figures`.
 REPORTED = ("data_items_corrected", "staff_trained")
