@@ -48,8 +48,8 @@ class RedFlags(BaseModel):
         description="Towns and villages over the policy's high ratio"
     )
     off_system_households: int = Field(
-        description="体外循环: civil-affairs aid (by its warnings, or by the latest screening)"
-        " on a household neither monitored nor in a recent case"
+        description="体外循环: not monitored, with civil-affairs aid by a recent warning (and no"
+        " recent case) or by the latest screening"
     )
     should_include_households: int = Field(
         description="应纳未纳: not monitored, and the latest household visit found income below"
