@@ -77,6 +77,8 @@ GAP_OPENED = "assistance.gap_opened"
 # -- screening campaigns (identification, SPEC §11) ---------------------------
 # campaign.created (aggregate ("campaign", campaign_id)): {"campaign_id", "county_code",
 #   "region_code", "year"}
+# campaign.updated: {"campaign_id", "county_code", "phases_done": [index],
+#   "reported_figures": {...}} (county staff marked phases done or entered figures)
 # screening.recorded (aggregate ("campaign", campaign_id)), one per upload:
 #   {"campaign_id", "accepted", "replaced", "rejected", "cases_opened", "cases_joined"}
 # spot_check.drawn (aggregate ("spot_check", spot_check_id)): {"spot_check_id",
@@ -86,6 +88,7 @@ GAP_OPENED = "assistance.gap_opened"
 #   "county_code", "region_code", "type", "found_on", "due_on", "status",
 #   "rectified_on" | None}; problem.overdue once per problem, by the gap scan.
 CAMPAIGN_CREATED = "campaign.created"
+CAMPAIGN_UPDATED = "campaign.updated"
 SCREENING_RECORDED = "screening.recorded"
 SPOT_CHECK_DRAWN = "spot_check.drawn"
 SPOT_CHECK_RESULTS_RECORDED = "spot_check.results_recorded"

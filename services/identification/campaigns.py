@@ -27,7 +27,7 @@ from shared.auth import Principal, Staff, ensure_in_scope
 from shared.catalog import CAMPAIGN_PHASE_KINDS
 from shared.db import SessionDep
 from shared.errors import FieldError, NotFound, Unprocessable, invalid
-from shared.event_types import CAMPAIGN_CREATED
+from shared.event_types import CAMPAIGN_CREATED, CAMPAIGN_UPDATED
 from shared.events import publish
 from shared.models.columns import Json
 from shared.pagination import newest_first
@@ -36,7 +36,6 @@ from shared.settings import get_settings
 
 # Not yet in shared.event_types: {"campaign_id", "county_code", "phases_done": [index],
 # "reported_figures": {...}}, when county staff mark phases done or enter figures.
-CAMPAIGN_UPDATED = "campaign.updated"
 
 # Phases whose completion warnex computes; the others are marked done by hand.
 COMPUTED_KINDS = {"household_screening": None, "cross_screening": "cross", "spot_check": "spot"}

@@ -18,7 +18,7 @@ from fastapi import Depends
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identification.spot_checks import concerns, get_campaign
+from services.identification.campaigns import get_campaign_row, overlaps
 from shared import audit
 from shared.auth import Principal, Staff, ensure_in_scope, found_in_scope
 from shared.catalog import PROBLEM_STATUSES, PROBLEM_TYPES
@@ -167,8 +167,8 @@ async def _check_references(
     ):
         raise NotFound("No such household in the region.")
     if campaign_id is not None:
-        campaign = await get_campaign(session, campaign_id=campaign_id)
-        if campaign is None or not concerns(principal, campaign["region_code"]):
+        campaign = await get_campaign_row(session, campaign_id=campaign_id)
+        if campaign is None or not overlaps(principal, campaign["region_code"]):
             raise NotFound("No such campaign.")
         if not covers(campaign["region_code"], region_code):
             raise invalid(

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from services.identification.campaigns import CampaignInScope
 from services.identification.spot_check_schemas import (
     SpotCheckIn,
     SpotCheckList,
@@ -13,7 +14,6 @@ from services.identification.spot_check_schemas import (
     SpotCheckResultsIn,
 )
 from services.identification.spot_checks import (
-    CampaignInScope,
     SpotCheckInCampaign,
     draw_spot_check,
     list_spot_checks,

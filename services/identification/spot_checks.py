@@ -17,11 +17,9 @@ town, then the households village by village.
 from __future__ import annotations
 
 import random
-import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -29,63 +27,27 @@ from fastapi import Depends
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.identification.campaigns import CampaignInScope
+from services.identification.sampling import (
+    Village,
+    draw_households,
+    draw_villages,
+    new_seed,
+    reads_as_id_number,
+)
 from services.identification.screening_record import FINDING_FIELDS, check_screening
 from shared import audit
-from shared.auth import Principal, Staff
+from shared.auth import Principal
 from shared.clock import local_date
 from shared.db import SessionDep
 from shared.errors import FieldError, NotFound, Unprocessable, invalid
 from shared.event_types import SPOT_CHECK_DRAWN, SPOT_CHECK_RESULTS_RECORDED
-from shared.events import check_payload, publish
+from shared.events import publish
 from shared.models.columns import Json
 from shared.policy import get_policy
-from shared.regions import covers, is_well_formed, region_prefix
+from shared.regions import covers, region_prefix
 
-FOCUS_WEIGHT = 3.0
 NOT_SCREENED = "not_screened"
-SEED_BITS = 63
-
-# -- campaigns in scope ------------------------------------------------------------
-
-
-async def get_campaign(session: AsyncSession, *, campaign_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (
-        (
-            await session.execute(
-                text(
-                    "SELECT campaign_id, county_code, region_code, year FROM campaigns"
-                    " WHERE campaign_id = :id"
-                ),
-                {"id": campaign_id},
-            )
-        )
-        .mappings()
-        .first()
-    )
-    return None if row is None else dict(row)
-
-
-def concerns(principal: Principal, region_code: str) -> bool:
-    """Whether a campaign of `region_code` concerns the principal: one of the two
-    regions lies inside the other."""
-    scope = principal.region_code
-    if scope is None or not is_well_formed(scope):
-        return False
-    return principal.covers(region_code) or covers(region_code, scope)
-
-
-async def campaign_in_scope(
-    campaign_id: uuid.UUID, session: SessionDep, principal: Staff
-) -> dict[str, Any]:
-    """The campaign (campaign_id, county_code, region_code, year), or 404 if it
-    does not exist or does not concern the caller."""
-    row = await get_campaign(session, campaign_id=campaign_id)
-    if row is None or not concerns(principal, row["region_code"]):
-        raise NotFound()
-    return row
-
-
-CampaignInScope = Annotated[dict[str, Any], Depends(campaign_in_scope)]
 
 
 def _pattern(campaign: dict[str, Any], principal: Principal) -> str:
@@ -97,51 +59,6 @@ def _pattern(campaign: dict[str, Any], principal: Principal) -> str:
 
 
 # -- the draw ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Village:
-    """A village of the sampling frame, with what its weight depends on."""
-
-    region_code: str
-    households: int
-    problems: int
-    objects: int
-
-    @property
-    def weight(self) -> float:
-        return FOCUS_WEIGHT if self.problems == 0 or self.objects == 0 else 1.0
-
-
-def draw_villages(villages: Sequence[Village], *, rng: random.Random, per_town: int) -> list[str]:
-    """At least `per_town` villages of every town (all if fewer), weighted;
-    sorted codes. One `rng.random()` per village, in code order."""
-    by_town: dict[str, list[Village]] = defaultdict(list)
-    for village in sorted(villages, key=lambda v: v.region_code):
-        by_town[village.region_code[:9]].append(village)
-    chosen: list[str] = []
-    for town in sorted(by_town):
-        # Efraimidis-Spirakis: key u^(1/w); the largest keys are a weighted sample
-        # without replacement.
-        keyed = sorted(
-            ((rng.random() ** (1.0 / v.weight), v.region_code) for v in by_town[town]),
-            reverse=True,
-        )
-        chosen.extend(code for _, code in keyed[:per_town])
-    return sorted(chosen)
-
-
-def draw_households(
-    households: dict[str, list[str]], *, rng: random.Random, per_village: int
-) -> list[tuple[str, str]]:
-    """At least `per_village` households of every village (all if fewer), as
-    sorted (region_code, household_id) pairs."""
-    drawn: list[tuple[str, str]] = []
-    for village in sorted(households):
-        ids = sorted(households[village])
-        picked = ids if len(ids) <= per_village else rng.sample(ids, per_village)
-        drawn.extend((village, household_id) for household_id in picked)
-    return sorted(drawn)
 
 
 _FRAME = text(
@@ -184,23 +101,6 @@ _INSERT_SAMPLE = text(
 )
 
 
-def _reads_as_id_number(seed: int) -> bool:
-    # Event payloads refuse anything that reads as a resident ID number, and a
-    # few 18-digit seeds do.
-    try:
-        check_payload({"seed": seed})
-    except ValueError:
-        return True
-    return False
-
-
-def new_seed() -> int:
-    """A random non-negative 63-bit seed that an event payload accepts."""
-    while _reads_as_id_number(seed := secrets.randbits(SEED_BITS)):
-        pass
-    return seed
-
-
 async def draw_spot_check(
     session: AsyncSession,
     *,
@@ -214,7 +114,7 @@ async def draw_spot_check(
     or a given seed reads as an ID number (events refuse those)."""
     if seed is None:
         seed = new_seed()
-    elif _reads_as_id_number(seed):
+    elif reads_as_id_number(seed):
         raise invalid("seed", "invalid_value", "choose another seed (this one reads as an ID)")
     county, pattern = campaign["county_code"], _pattern(campaign, principal)
     frame = [

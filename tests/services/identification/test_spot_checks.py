@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import text
 
-from services.identification.spot_checks import Village, draw_villages
+from services.identification.sampling import Village, draw_villages
 from shared import clock
 from tests.services.identification.ledger_helpers import (
     CAMPAIGNS,
