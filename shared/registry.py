@@ -36,6 +36,7 @@ from shared.events import notify, publish
 from shared.idcard import InvalidIdNumber, mask_id_number, parse_id_number
 from shared.pii import PiiProtector
 from shared.regions import covers, is_well_formed, parent_code, region_level
+from shared.uploads import CONTROL_CHARACTERS, checked_text
 
 CATEGORIES = frozenset({"general", "poverty_alleviated"})
 RELATIONS = frozenset({"head", "spouse", "child", "parent", "grandchild", "sibling", "other"})
@@ -101,11 +102,7 @@ def _text(
     if not isinstance(value, str):
         errors.append(FieldError(where, "invalid_value", f"{key} must be a string"))
         return None
-    value = value.strip()
-    if len(value) > limit:
-        errors.append(FieldError(where, "too_long", f"{key} must be at most {limit} characters"))
-        return None
-    return value
+    return checked_text(value, where, limit, errors)
 
 
 def _code(
@@ -139,6 +136,7 @@ def _member(raw: Any, pos: int, today: date, errors: list[FieldError]) -> Member
             type(number) is str
             and type(name) is str
             and 0 < len(name := name.strip()) <= _NAME_MAX
+            and not CONTROL_CHARACTERS.search(name)
             and type(relation) is str
             and relation in RELATIONS
             and type(labour) is str

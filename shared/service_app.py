@@ -11,14 +11,14 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 
 from shared.db import close_database, get_database, open_database
-from shared.errors import ServiceUnavailable, install_error_handlers
+from shared.errors import PROBLEM_MEDIA_TYPE, ServiceUnavailable, install_error_handlers
 from shared.limits import BodyLimitMiddleware
 from shared.migrate import head_revision
 from shared.observability import RequestLogMiddleware, configure_logging, metrics_endpoint
@@ -131,4 +131,56 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         bulk_paths=tuple(spec.prefix + p for p in spec.bulk_paths),
     )
     app.add_middleware(RequestLogMiddleware, service=spec.name)
+    _document_problems(app)
     return app
+
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An RFC 9457 problem: every 4xx and 5xx answer of warnex.",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "code", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Describe every error answer of the OpenAPI document as what it is:
+    `application/problem+json` (FastAPI documents its own 422 shape)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        problem = {"$ref": "#/components/schemas/Problem"}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    if status[:1] in ("4", "5"):
+                        response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem}}
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        components["Problem"] = _PROBLEM_SCHEMA
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -28,6 +28,7 @@ from openpyxl import load_workbook
 from services.identification.campaigns_schemas import XLSX_MEDIA_TYPE
 from services.identification.screening_record import FIELDS, OPTIONAL_FIELDS
 from shared.errors import BadRequest, FieldError, Unprocessable, invalid
+from shared.uploads import header_errors
 
 MEDIA_TYPES = {
     "application/json": "json",
@@ -144,18 +145,7 @@ def _check_header(cells: Sequence[Any]) -> list[str]:
     names = [str(cell).strip() if cell is not None else "" for cell in cells]
     while names and not names[-1]:
         names.pop()
-    errors = [
-        FieldError(name, "missing_field", f"the header has no {name} column")
-        for name in REQUIRED_FIELDS
-        if name not in names
-    ]
-    seen: set[str] = set()
-    for name in names:
-        if name not in FIELDS:
-            errors.append(FieldError("header", "unknown_field", "a column that is not a field"))
-        elif name in seen:
-            errors.append(FieldError(name, "duplicate_column", f"{name} appears twice"))
-        seen.add(name)
+    errors = header_errors(names, fields=FIELDS, required=REQUIRED_FIELDS)
     if errors:
         raise BadHeader(
             "The header row must name the record fields: " + ", ".join(FIELDS) + ".",

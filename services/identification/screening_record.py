@@ -17,6 +17,7 @@ from typing import Any
 
 from shared.catalog import SCREENING_FIELDS
 from shared.errors import FieldError
+from shared.uploads import checked_text
 
 FIELDS = (
     "household_id",
@@ -44,7 +45,6 @@ SCREENER_MAX = 50
 TEXT_MAX = 500
 MAX_MEMBERS = 99
 _HOUSEHOLD_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TRUE, _FALSE = frozenset({"true", "1", "yes", "是"}), frozenset({"false", "0", "no", "否"})
 
@@ -85,14 +85,7 @@ def _text(value: Any, field: str, limit: int, errors: list[FieldError]) -> str |
     if not isinstance(value, str):
         errors.append(FieldError(field, "invalid_value", f"{field} must be text"))
         return None
-    value = value.strip()
-    if len(value) > limit:
-        errors.append(FieldError(field, "too_long", f"{field} must be at most {limit} characters"))
-        return None
-    if _CONTROL.search(value):
-        errors.append(FieldError(field, "invalid_value", f"{field} holds control characters"))
-        return None
-    return value
+    return checked_text(value, field, limit, errors)
 
 
 def _date(value: Any, field: str, errors: list[FieldError]) -> date | None:

@@ -28,6 +28,7 @@ import orjson
 from services.warning_ingest.records import FIELDS, REQUIRED_FIELDS, BadRecord, parse_date
 from shared.errors import BadRequest, FieldError, Unprocessable, invalid
 from shared.registry_files import aiter_lines
+from shared.uploads import header_errors
 
 Media = Literal["json", "ndjson", "csv"]
 MEDIA_TYPES: dict[str, Media] = {
@@ -240,18 +241,7 @@ async def _text_records(chunks: AsyncIterable[bytes], charset: str) -> AsyncIter
 
 def _check_header(header: list[str]) -> list[str]:
     names = [name.strip() for name in header]
-    errors = [
-        FieldError(name, "missing_field", f"the header has no {name} column")
-        for name in REQUIRED_FIELDS
-        if name not in names
-    ]
-    seen: set[str] = set()
-    for name in names:
-        if name not in FIELDS:
-            errors.append(FieldError("header", "unknown_field", "a column that is not a field"))
-        elif name in seen:
-            errors.append(FieldError(name, "duplicate_column", f"{name} appears twice"))
-        seen.add(name)
+    errors = header_errors(names, fields=FIELDS, required=REQUIRED_FIELDS)
     if errors:
         raise BadCsvHeader(
             "The header row must name the record fields: "

@@ -22,6 +22,7 @@ from shared.catalog import WARNING_TYPES
 from shared.errors import FieldError
 from shared.idcard import InvalidIdNumber, parse_id_number
 from shared.regions import is_well_formed
+from shared.uploads import CONTROL_CHARACTERS, checked_text
 
 SOURCE_RECORD_ID_MAX = 64
 NAME_MAX = 50
@@ -45,8 +46,6 @@ REQUIRED_FIELDS = ("source_record_id", "warning_type", "id_number", "name")
 _PLAIN_AMOUNT = re.compile(r"\d{1,12}(?:\.\d{1,2})?", re.ASCII)  # not full-width digits
 _AMOUNT_RULE = "amount_yuan must be a number of yuan >= 0 with at most two decimals"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# NUL cannot be stored in PostgreSQL text; the other C0 controls have no place in a name.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # NUL as orjson escapes it, not an escaped backslash followed by the text "u0000".
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
@@ -85,14 +84,7 @@ def _text(raw: dict[str, Any], field: str, limit: int, errors: list[FieldError])
     if not isinstance(value, str):
         errors.append(FieldError(field, "invalid_value", f"{field} must be a string"))
         return None
-    value = value.strip()
-    if len(value) > limit:
-        errors.append(FieldError(field, "too_long", f"{field} must be at most {limit} characters"))
-        return None
-    if _CONTROL.search(value):
-        errors.append(FieldError(field, "invalid_value", f"{field} holds control characters"))
-        return None
-    return value
+    return checked_text(value, field, limit, errors)
 
 
 def _warning_type(raw: dict[str, Any], department: str, errors: list[FieldError]) -> str | None:
@@ -242,7 +234,7 @@ def source_record_id_of(raw: Any) -> str | None:
         if (
             isinstance(value, str)
             and 0 < len(value.strip()) <= SOURCE_RECORD_ID_MAX
-            and not _CONTROL.search(value)
+            and not CONTROL_CHARACTERS.search(value)
         ):
             return value.strip()
     return None

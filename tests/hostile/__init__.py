@@ -1,0 +1,1 @@
+"""Hostile input: the OpenAPI fuzz and nasty values through the ingest formats."""
