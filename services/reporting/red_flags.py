@@ -62,7 +62,7 @@ ORDER BY r.code
 )
 
 # Objects at risk and persons are counted per village once, then summed per
-# town and village by code prefix.
+# town (every household lives in a village, so a town's rows are its villages').
 _HIGH_RATIO = text(
     """
 WITH objects AS (
@@ -75,23 +75,21 @@ WITH objects AS (
     JOIN members m ON m.county_code = h.county_code AND m.household_id = h.household_id
     WHERE h.region_code LIKE CAST(:scope AS text)
     GROUP BY h.region_code
+), villages AS (
+    SELECT region_code AS code, COALESCE(o.n, 0) AS at_risk, COALESCE(p.n, 0) AS persons
+    FROM objects o FULL JOIN persons p USING (region_code)
 ), places AS (
-    SELECT code, name, CASE level WHEN 'town' THEN left(code, 9) ELSE code END || '%' AS pattern
-    FROM regions
-    WHERE code LIKE CAST(:scope AS text) AND level IN ('town', 'village')
-), ratios AS (
-    SELECT p.code, p.name,
-           (SELECT COALESCE(sum(o.n), 0) FROM objects o WHERE o.region_code LIKE p.pattern)
-               AS at_risk,
-           (SELECT COALESCE(sum(x.n), 0) FROM persons x WHERE x.region_code LIKE p.pattern)
-               AS persons
-    FROM places p
+    SELECT code, at_risk, persons FROM villages
+    UNION ALL
+    SELECT left(code, 9) || '000', sum(at_risk), sum(persons) FROM villages GROUP BY 1
 )
-SELECT code AS region_code, name AS region_name,
-       CAST(round(CAST(at_risk AS numeric) / persons, 4) AS float8) AS ratio
-FROM ratios
-WHERE persons > 0 AND CAST(at_risk AS numeric) / persons > CAST(:high_ratio AS numeric)
-ORDER BY code
+SELECT r.code AS region_code, r.name AS region_name,
+       CAST(round(CAST(x.at_risk AS numeric) / x.persons, 4) AS float8) AS ratio
+FROM places x
+JOIN regions r ON r.code = x.code AND r.level IN ('town', 'village')
+WHERE r.code LIKE CAST(:scope AS text) AND x.persons > 0
+  AND CAST(x.at_risk AS numeric) / x.persons > CAST(:high_ratio AS numeric)
+ORDER BY r.code
 """
 )
 
