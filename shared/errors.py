@@ -200,17 +200,32 @@ def _frames(exc: BaseException) -> list[str]:
     return [f"{f.filename}:{f.lineno}:{f.name}" for f in traceback.extract_tb(exc.__traceback__)]
 
 
+_DATABASE_DOWN = frozenset(
+    {
+        "AdminShutdownError",
+        "CannotConnectNowError",
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "TooManyConnectionsError",
+    }
+)
+
+
 def _is_database_down(exc: BaseException) -> bool:
     if isinstance(exc, (OSError, ConnectionError, InterfaceError)):
         return True
     if isinstance(exc, OperationalError | DBAPIError) and exc.connection_invalidated:
         return True
-    name = type(getattr(exc, "orig", None) or exc).__name__
-    return name in {
-        "CannotConnectNowError",
-        "ConnectionDoesNotExistError",
-        "TooManyConnectionsError",
-    }
+    # SQLAlchemy's asyncpg adapter wraps the driver's error: follow the chain
+    # (`orig`, then each `__cause__`) to the error asyncpg raised.
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if type(seen).__name__ in _DATABASE_DOWN or isinstance(seen, OSError | ConnectionError):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -274,4 +289,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(StarletteHTTPException, http)
+    # The database's errors get a handler of their own: one registered for
+    # `Exception` alone runs in Starlette's outermost middleware, which re-raises
+    # after answering, so the server drops the client's keep-alive connection.
+    for database_error in (DBAPIError, InterfaceError, OSError):
+        app.add_exception_handler(database_error, unexpected)
     app.add_exception_handler(Exception, unexpected)
