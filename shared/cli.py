@@ -174,6 +174,57 @@ def jobs_run(
     typer.echo(f"{name}: {outcome}")
 
 
+DEMO_SIZES = ("small", "county", "province")
+
+
+def _demo_size(value: str) -> str:
+    if value not in DEMO_SIZES:
+        raise typer.BadParameter(f"{value!r} is not one of: {', '.join(DEMO_SIZES)}")
+    return value
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="The same seed gives the same registry.")] = 1,
+    size: Annotated[
+        str,
+        typer.Option(
+            callback=_demo_size,
+            help="small (3 towns, ~2k households: tests), county (12 towns, ~60k households,"
+            " under 2 minutes) or province (10 counties, ~600k households: slow,"
+            " about 10 minutes).",
+        ),
+    ] = "county",
+) -> None:
+    """Migrate, then load a realistic synthetic county into the empty database in
+    use (embedded by default) and print tokens and URLs to try."""
+    from shared.observability import configure_logging
+
+    # One log line per in-process request would bury the summary.
+    configure_logging("WARNING", get_settings().log_format)
+    (loader,) = [ep for ep in entry_points(group="warnex.demo") if ep.name == "load"]
+    load_demo = loader.load()
+
+    async def body() -> Any:
+        from shared.db import close_database
+
+        db = await open_migrated()
+        try:
+            return await load_demo(db, seed=seed, size=size, progress=err.print)
+        finally:
+            await close_database()
+
+    try:
+        report = run(body)
+    except Exception as exc:
+        if not getattr(exc, "refused", False):
+            raise
+        err.print(f"[red]refusing to load the demo:[/red] {exc}")
+        raise typer.Exit(1) from None
+    for line in report.lines():
+        typer.echo(line)
+
+
 def main() -> None:
     try:
         app()
