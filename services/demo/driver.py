@@ -24,6 +24,7 @@ from services.assistance.consumers import CONSUMERS as ASSISTANCE_CONSUMERS
 from services.assistance.jobs import JOBS as ASSISTANCE_JOBS
 from services.identification.consumers import CONSUMERS as IDENTIFICATION_CONSUMERS
 from services.identification.jobs import JOBS as IDENTIFICATION_JOBS
+from services.reporting.consumers import CONSUMERS as REPORTING_CONSUMERS
 from services.reporting.jobs import JOBS as REPORTING_JOBS
 from services.warning_ingest.consumers import CONSUMERS as INGEST_CONSUMERS
 from services.warning_ingest.jobs import JOBS as INGEST_JOBS
@@ -32,7 +33,12 @@ from shared.auth import issue_token
 from shared.db import Database
 from shared.scheduler import Job, run_job
 
-CONSUMERS = [*INGEST_CONSUMERS, *IDENTIFICATION_CONSUMERS, *ASSISTANCE_CONSUMERS]
+CONSUMERS = [
+    *INGEST_CONSUMERS,
+    *IDENTIFICATION_CONSUMERS,
+    *ASSISTANCE_CONSUMERS,
+    *REPORTING_CONSUMERS,
+]
 # Run at the end of every day of the demo (the weekly snapshot on Mondays).
 DAILY_JOBS: list[Job] = [*INGEST_JOBS, *IDENTIFICATION_JOBS, *ASSISTANCE_JOBS]
 WEEKLY_JOBS: list[Job] = list(REPORTING_JOBS)

@@ -31,6 +31,7 @@ PHASES = (
     ("总结报告", "summary", 70),
 )
 STARTED_DAYS_AGO = 42
+RECENT_DAYS = 12
 
 _HOUSEHOLDS = text(
     "SELECT region_code, household_id FROM households"
@@ -91,7 +92,10 @@ async def _screen_villages(demo: Demo, path: str, county: str, start: date) -> N
         if not screened:
             continue
         on = start + timedelta(days=6 + demo.rng.randrange(days))
-        records = [_record(demo, household_id, on) for household_id in screened]
+        # Clues found in the last days are still on their way to a decision;
+        # older ones would all be overdue by now, which no county lets happen.
+        recent = (demo.today - on).days <= RECENT_DAYS
+        records = [_record(demo, household_id, on, recent=recent) for household_id in screened]
         with demo.driver.on(on):
             await demo.driver.call(
                 "POST",
@@ -102,10 +106,10 @@ async def _screen_villages(demo: Demo, path: str, county: str, start: date) -> N
             )
 
 
-def _record(demo: Demo, household_id: str, on: date) -> dict[str, Any]:
+def _record(demo: Demo, household_id: str, on: date, *, recent: bool = False) -> dict[str, Any]:
     """A village form's row: most households safe and above the line; a few
     with an unsafe guarantee, a low income, civil-affairs aid, or a need to
-    be looked at (which opens a case)."""
+    be looked at (which opens a case; only forms of the last days say so)."""
     rng = demo.rng
     roll = rng.random()
     record: dict[str, Any] = {
@@ -124,7 +128,9 @@ def _record(demo: Demo, household_id: str, on: date) -> dict[str, Any]:
         "needs_inclusion": "no",
     }
     if roll < 0.01:
-        record |= {"needs_inclusion": rng.choice(["yes", "unsure"]), "income_band": "below_4000"}
+        if recent and roll < 0.005:
+            record["needs_inclusion"] = rng.choice(["yes", "unsure"])
+        record["income_band"] = "below_4000"
         record |= {"rigid_expenditure": True, "rigid_expenditure_reason": "家人重病住院"}
     elif roll < 0.02:
         record["housing"] = "unsafe"

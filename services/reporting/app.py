@@ -9,8 +9,8 @@ from services.reporting import (
     routes,
     trend_routes,
 )
+from services.reporting.consumers import CONSUMERS
 from services.reporting.jobs import JOBS
-from services.reporting.summaries import SUMMARIES
 from shared.service_app import ServiceSpec, create_service_app
 
 PREFIX = "/reporting/v1"
@@ -28,7 +28,7 @@ def spec() -> ServiceSpec:
             progress_routes.router,
             dashboard_routes.router,
         ],
-        consumers=[SUMMARIES],
+        consumers=CONSUMERS,
         jobs=JOBS,
     )
 

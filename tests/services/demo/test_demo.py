@@ -266,3 +266,23 @@ async def test_a_screening_campaign_is_in_progress(
         headers=token(loaded, "viewer"),
     )
     assert table.status_code == 200, table.text
+
+
+async def test_the_dashboard_figures_count_what_the_demo_did(
+    api: httpx.AsyncClient, demo_db: Database, loaded: DemoReport
+) -> None:
+    """The reporting summaries were kept current through the demo's events."""
+    overview = await api.get(
+        "/reporting/v1/overview",
+        params={"date_from": "2000-01-01"},
+        headers=token(loaded, "viewer"),
+    )
+    figures = overview.json()
+    [(cases, objects, warnings)] = await rows(
+        demo_db,
+        "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM monitoring_objects),"
+        " (SELECT count(*) FROM warnings)",
+    )
+    assert figures["cases"]["opened"] == cases > 0
+    assert sum(figures["monitoring_objects"]["by_status"].values()) == objects > 0
+    assert figures["warnings"]["received"] == warnings > 0

@@ -27,15 +27,14 @@ import asyncpg
 import httpx
 import pytest
 
+from services.demo.load import load_demo
 from shared.db import Database
 from shared.embedded import with_database
-from tests.services.reporting.dataset import (
-    COUNTY,
-    REGION_NAMES,
-    TOWN_A,
-    VILLAGE_A1,
-    load_dataset,
-)
+
+# Places of the demo county (眉县): its first town and that town's first village.
+COUNTY = "610326000000"
+TOWN_A = "610326100000"
+VILLAGE_A1 = "610326100201"
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -59,12 +58,11 @@ class Server:
 
 
 async def _load_data(database_url: str) -> None:
-    """Fill the server's database: the hand-checked county of dataset.py (to become
-    `warnex demo --size small`)."""
-    database = Database(database_url, pool_size=1)
+    """Fill the server's database with `warnex demo --size small`: weeks of
+    pushes, cases in every state, objects, measures and a screening campaign."""
+    database = Database(database_url, pool_size=2)
     try:
-        async with database.transaction() as session:
-            await load_dataset(session)
+        await load_demo(database, seed=3, size="small")
     finally:
         await database.dispose()
 
@@ -304,7 +302,7 @@ async def test_clicking_a_town_drills_down_to_its_villages_and_back_goes_up(serv
     assert villages and all(code.startswith(TOWN_A[:9]) for code, _ in villages)
     breadcrumb = await page.text_content("#breadcrumb")
     assert breadcrumb is not None
-    assert breadcrumb.split("›") == ["眉县", REGION_NAMES[TOWN_A]]
+    assert breadcrumb.split("›") == ["眉县", data["overview"]["region_name"]]
     await page.screenshot(path=ARTIFACTS / "dashboard-town.png", full_page=True)
 
     await page.go_back()
@@ -339,4 +337,5 @@ async def test_a_link_to_a_village_shows_its_figures_under_the_whole_breadcrumb(
     assert await page.is_visible("#no-children")
     breadcrumb = await page.text_content("#breadcrumb")
     assert breadcrumb is not None
-    assert breadcrumb.split("›") == ["眉县", REGION_NAMES[TOWN_A], REGION_NAMES[VILLAGE_A1]]
+    town = (await _json(server, TOWN_A))["overview"]["region_name"]
+    assert breadcrumb.split("›") == ["眉县", town, data["overview"]["region_name"]]
