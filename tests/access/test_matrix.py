@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.app import SERVICES
@@ -594,19 +595,37 @@ async def test_each_caller_gets_the_status_api_md_gives(
     body = _fill(row.body, ids)
     got: dict[str, str] = {}
     statuses: dict[str, int] = {}
+    unaudited: list[str] = []
     for caller in CALLERS:
         # Each caller meets the same world: what one call writes is undone.
         savepoint = await session.begin_nested()
         try:
+            last_event = await session.scalar(text("SELECT coalesce(max(id), 0) FROM events"))
             response = await client.request(
                 row.method, url, params=query, json=body, headers=world["headers"][caller]
             )
+            changed = await session.scalar(
+                text("SELECT count(*) FROM events WHERE id > :last"), {"last": last_event}
+            )
+            if changed:
+                # Every change (each writes its event) leaves an audit row with
+                # its actor and request id; a write that changed nothing need not.
+                audited = await session.scalar(
+                    text(
+                        "SELECT count(*) FROM audit_log"
+                        " WHERE request_id = :request_id AND actor <> '' AND action <> ''"
+                    ),
+                    {"request_id": response.headers["x-request-id"]},
+                )
+                if not audited:
+                    unaudited.append(caller)
         finally:
             await savepoint.rollback()
         statuses[caller] = response.status_code
         got[caller] = status_class(response.status_code)
     wrong = {c: (row.expect[c], statuses[c]) for c in CALLERS if got[c] != row.expect[c]}
     assert wrong == {}, f"{row.id}: caller -> (expected, got status)"
+    assert unaudited == [], f"{row.id}: writes without an audit row"
     # The bodies are good enough that some allowed caller really succeeds.
     allowed = [statuses[c] for c in CALLERS if row.expect[c] == "ok"]
     if row.rule:
