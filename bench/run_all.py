@@ -30,7 +30,7 @@ from typing import Any
 
 import asyncpg
 import orjson
-from registry_load import fresh_database
+from database import fresh_database
 
 from shared.db import plain_url
 
