@@ -119,7 +119,14 @@ def serve(
     # uvicorn re-raises SIGTERM once it has shut down; with the default handler the
     # process would die before atexit stops the embedded server it started.
     signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(128 + signum))
-    uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
+    # A stop waits up to 30 s for requests in flight, then closes what is left.
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=30,
+    )
 
 
 @db_app.command("url")
