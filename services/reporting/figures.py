@@ -122,8 +122,11 @@ def _median(histogram: dict[int, int]) -> float | None:
 
 # The summary rows of a grouping, at the grain of its groups; dated rows by
 # month for the whole months inside the period and by day for the rest.
-_SUMMARY_ROWS = """s.grain = CAST(:grain AS text) AND s.region_code LIKE CAST(:scope AS text)
-    AND s.county_code LIKE CAST(:county_scope AS text)"""
+# Prefixes as ranges, not LIKE: a prepared statement's generic plan can use a
+# range of parameters as index bounds, but not a LIKE pattern.
+_SUMMARY_ROWS = """s.grain = CAST(:grain AS text)
+    AND s.region_code >= CAST(:region_from AS text) AND s.region_code < CAST(:region_to AS text)
+    AND s.county_code >= CAST(:county_from AS text) AND s.county_code < CAST(:county_to AS text)"""
 _DATED_ROWS = f"""{_SUMMARY_ROWS} AND (
     (s.bucket = 'day' AND s.day BETWEEN CAST(:date_from AS date) AND CAST(:date_to AS date)
      AND NOT (s.day >= CAST(:months_from AS date) AND s.day < CAST(:months_to AS date)))
@@ -257,10 +260,16 @@ def _summary_params(grouping: Grouping, period: Period) -> dict[str, Any]:
         name for name in ("county", "town", "village") if grouping.digits <= LEVEL_DIGITS[name]
     )
     months = _whole_months(period)
-    scope = grouping.params()["scope"]
+    prefix = grouping.params()["scope"].rstrip("%")
+    county = prefix[: LEVEL_DIGITS["county"]]
     return grouping.params() | {
         "grain": grain,
-        "county_scope": scope.rstrip("%")[: LEVEL_DIGITS["county"]] + "%",
+        # Codes are digits: ":" sorts right after "9", so [p, p + ":") is every code
+        # that starts with p (the columns compare bytewise, collation "C").
+        "region_from": prefix,
+        "region_to": prefix + ":",
+        "county_from": county,
+        "county_to": county + ":",
         "date_from": period.date_from,
         "date_to": period.date_to,
         "months_from": months[0],
