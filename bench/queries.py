@@ -2,7 +2,8 @@
 
 What it measures: the latency of the reads people wait for, on the data set
 of bench/reporting_scale.py (written by its generator with INSERT ... SELECT,
-then counted into the reporting summaries by `refresh_all`, then ANALYZE):
+then counted into the reporting summaries by `refresh_all`, then VACUUM
+ANALYZE; with `--reuse` and DATABASE_URL, the data a previous run left there):
 
 - the pending-case pages `GET /identification/v1/cases` of a county's staff
   (`state=open` and `state=overdue`: one request in four the first page, the
@@ -138,23 +139,46 @@ async def tokens(county: str) -> dict[str, dict[str, str]]:
     return made
 
 
-async def bench(url: str, size_name: str, requests: int) -> dict[str, Any]:
+async def _holds_data(db: Database) -> bool:
+    async with db.engine.connect() as conn:
+        return bool(await conn.scalar(text("SELECT EXISTS (SELECT 1 FROM households)")))
+
+
+async def _first_county(db: Database) -> str:
+    async with db.engine.connect() as conn:
+        code = await conn.scalar(text("SELECT min(county_code) FROM households"))
+    return f"{code}000000"
+
+
+async def _counts(db: Database) -> dict[str, Any]:
+    tables = ("households", "members", "warnings", "cases", "monitoring_objects")
+    async with db.engine.connect() as conn:
+        return {t: await conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
+
+
+async def bench(url: str, size_name: str, requests: int, reuse: bool = False) -> dict[str, Any]:
     size = ALL_SIZES[size_name]
     db = Database(url, pool_size=5)
     use_database(db)
     try:
         await migrate(db.engine)
-        print(f"generating the {size_name} data set", file=sys.stderr, flush=True)
-        counts = await generate(db, size)
-        county = counts.pop("county")
-        print("recounting the summaries", file=sys.stderr, flush=True)
-        started = time.perf_counter()
-        async with db.transaction() as session:
-            await refresh_all(session)
-        counts["summary_refresh_seconds"] = round(time.perf_counter() - started, 1)
+        if reuse and await _holds_data(db):
+            print("reusing the data set already in the database", file=sys.stderr, flush=True)
+            counts, county = await _counts(db), await _first_county(db)
+        else:
+            print(f"generating the {size_name} data set", file=sys.stderr, flush=True)
+            counts = await generate(db, size)
+            county = counts.pop("county")
+            print("recounting the summaries", file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            async with db.transaction() as session:
+                await refresh_all(session)
+            counts["summary_refresh_seconds"] = round(time.perf_counter() - started, 1)
+        # What autovacuum does in a while: statistics, and the visibility map that
+        # lets the summaries' covering indexes answer without the heap.
         async with db.engine.connect() as conn:
-            await conn.execute(text("ANALYZE"))
-            await conn.commit()
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("VACUUM ANALYZE"))
         who = await tokens(county)
         deep = await cursors(db, county[:6], requests)
         households = await household_ids(db, county[:6], requests)
@@ -214,12 +238,17 @@ def main() -> None:
     )
     parser.add_argument("--size", choices=sorted(ALL_SIZES), default="province")
     parser.add_argument("--requests", type=int, default=50, help="timed requests per query")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with DATABASE_URL: time the data set a previous run left there (if any)",
+    )
     args = parser.parse_args()
     if args.requests < 1:
         parser.error("--requests must be at least 1")
     # One bench user calls faster than any person: no per-user rate limit here.
     os.environ["WARNEX_USER_RATE_LIMIT"] = ""
-    run(lambda url: bench(url, args.size, args.requests))
+    run(lambda url: bench(url, args.size, args.requests, args.reuse))
 
 
 if __name__ == "__main__":

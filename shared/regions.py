@@ -137,6 +137,22 @@ def pad(prefix: str) -> str:
     return prefix.ljust(CODE_LENGTH, "0")
 
 
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """[low, high) of the codes that start with `prefix`, for a range condition
+    (`code >= low AND code < high`) on a column of collation "C".
+
+    Unlike a LIKE pattern, a range of parameters bounds an index scan in a
+    prepared statement's generic plan too. Codes are digits and ":" sorts right
+    after "9", so every code starting with the prefix lies inside.
+    """
+    return prefix, prefix + ":"
+
+
+def scope_range(scope_code: str) -> tuple[str, str]:
+    """`prefix_range` of every code the scope covers (InvalidRegionCode if malformed)."""
+    return prefix_range(region_prefix(scope_code))
+
+
 def scope_like_pattern(scope_code: str) -> str:
     """The SQL LIKE pattern matching every code the scope covers.
 

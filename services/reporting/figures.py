@@ -64,7 +64,7 @@ from shared.catalog import (
 )
 from shared.feeds import FEED_STATES, feed_states
 from shared.policy import get_policy
-from shared.regions import LEVEL_DIGITS, scope_like_pattern
+from shared.regions import LEVEL_DIGITS, pad, prefix_range, region_level, region_prefix
 
 _WARNING_COUNTS = ("received", "matched", "unmatched", "below_threshold", "dismissed", "late")
 
@@ -84,13 +84,18 @@ class Period:
 
 @dataclass(frozen=True, slots=True)
 class Grouping:
-    """The rows inside `region_code`, grouped by the first `digits` of their region code."""
+    """The rows inside `region_code`, grouped by the first `digits` of their region
+    code; only the groups of `codes` (full region codes of `digits`' level, or
+    codes of other places to group at that grain) are read."""
 
     region_code: str
     digits: int
+    codes: tuple[str, ...]
 
-    def params(self) -> dict[str, Any]:
-        return {"scope": scope_like_pattern(self.region_code), "digits": self.digits}
+    @classmethod
+    def of_region(cls, region_code: str) -> Grouping:
+        """One group: the region itself."""
+        return cls(region_code, LEVEL_DIGITS[region_level(region_code)], (region_code,))
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -120,18 +125,37 @@ def _median(histogram: dict[int, int]) -> float | None:
     return float(low + (high - low) * (position - int(position)))
 
 
-# The summary rows of a grouping, at the grain of its groups; dated rows by
-# month for the whole months inside the period and by day for the rest.
-# Prefixes as ranges, not LIKE: a prepared statement's generic plan can use a
-# range of parameters as index bounds, but not a LIKE pattern.
+# The summary rows of a grouping's groups, at the grain of its groups. Each
+# group's rows are an index range of their own (`= ANY` probes the index once
+# per code), and the county range lets a sharded database skip other counties.
 _SUMMARY_ROWS = """s.grain = CAST(:grain AS text)
-    AND s.region_code >= CAST(:region_from AS text) AND s.region_code < CAST(:region_to AS text)
+    AND s.region_code = ANY(CAST(:codes AS text[]))
     AND s.county_code >= CAST(:county_from AS text) AND s.county_code < CAST(:county_to AS text)"""
-_DATED_ROWS = f"""{_SUMMARY_ROWS} AND (
-    (s.bucket = 'day' AND s.day BETWEEN CAST(:date_from AS date) AND CAST(:date_to AS date)
-     AND NOT (s.day >= CAST(:months_from AS date) AND s.day < CAST(:months_to AS date)))
-    OR (s.bucket = 'month' AND s.day >= CAST(:months_from AS date)
-        AND s.day < CAST(:months_to AS date)))"""
+
+
+def _dated_rows(table: str, columns: str) -> str:
+    """`columns` of a dated summary's rows over the period: the whole months inside
+    it from the month rows, the days before and after them from the day rows.
+    Three branches, each a range of the read index (an OR of them is planned as
+    one scan over every day in between)."""
+    branches = (
+        "s.bucket = 'day' AND s.day >= CAST(:date_from AS date)"
+        " AND s.day < CAST(:months_from AS date)",
+        "s.bucket = 'month' AND s.day >= CAST(:months_from AS date)"
+        " AND s.day < CAST(:months_to AS date)",
+        "s.bucket = 'day' AND s.day >= CAST(:months_to AS date)"
+        " AND s.day <= CAST(:date_to AS date)",
+    )
+    return (
+        "("
+        + "\n    UNION ALL ".join(
+            f"SELECT {columns} FROM {table} s WHERE {_SUMMARY_ROWS} AND {branch}"
+            for branch in branches
+        )
+        + ") AS s"
+    )
+
+
 _GROUP = "left(s.region_code, CAST(:digits AS integer))"
 
 _WARNINGS = f"""
@@ -142,8 +166,7 @@ SELECT {_GROUP} AS g, s.warning_type, GROUPING(s.warning_type) = 0 AS per_type,
        COALESCE(sum(s.n) FILTER (WHERE s.status = 'below_threshold'), 0) AS below_threshold,
        COALESCE(sum(s.n) FILTER (WHERE s.status = 'dismissed'), 0) AS dismissed,
        COALESCE(sum(s.n) FILTER (WHERE s.late), 0) AS late
-FROM summary_warnings s
-WHERE {_DATED_ROWS}
+FROM {_dated_rows("summary_warnings", "s.region_code, s.warning_type, s.status, s.late, s.n")}
 GROUP BY GROUPING SETS ((1), (1, s.warning_type))
 """
 
@@ -154,8 +177,11 @@ SELECT {_GROUP} AS g, s.days_to_decision, GROUPING(s.days_to_decision) = 0 AS pe
        COALESCE(sum(s.n) FILTER (WHERE s.event = 'decided'), 0) AS decided,
        COALESCE(sum(s.n) FILTER (WHERE s.event = 'decided' AND s.within_deadline), 0)
            AS decided_within_15_days
-FROM summary_cases s
-WHERE {_DATED_ROWS}
+FROM {
+    _dated_rows(
+        "summary_cases", "s.region_code, s.event, s.days_to_decision, s.within_deadline, s.n"
+    )
+}
 GROUP BY GROUPING SETS ((1), (1, s.days_to_decision))
 """
 
@@ -184,8 +210,7 @@ GROUP BY GROUPING SETS ((1), (1, s.monitoring_type), (1, s.status))
 
 _OBJECT_EVENTS = f"""
 SELECT {_GROUP} AS g, s.event, s.monitoring_type, sum(s.n) AS n
-FROM summary_object_events s
-WHERE {_DATED_ROWS}
+FROM {_dated_rows("summary_object_events", "s.region_code, s.event, s.monitoring_type, s.n")}
 GROUP BY 1, 2, 3
 """
 
@@ -254,22 +279,23 @@ def _whole_months(period: Period) -> tuple[date, date]:
     return (start, end) if start < end else (period.date_from, period.date_from)
 
 
+# The grains by level, coarsest first.
+_GRAINS = sorted(LEVEL_DIGITS.items(), key=lambda grain: grain[1])
+
+
 def _summary_params(grouping: Grouping, period: Period) -> dict[str, Any]:
     # The coarsest grain whose rows still tell the groups apart.
-    grain = next(
-        name for name in ("county", "town", "village") if grouping.digits <= LEVEL_DIGITS[name]
-    )
+    grain, digits = next((g, d) for g, d in _GRAINS if grouping.digits <= d)
     months = _whole_months(period)
-    prefix = grouping.params()["scope"].rstrip("%")
-    county = prefix[: LEVEL_DIGITS["county"]]
-    return grouping.params() | {
+    county_from, county_to = prefix_range(
+        region_prefix(grouping.region_code)[: LEVEL_DIGITS["county"]]
+    )
+    return {
+        "digits": grouping.digits,
         "grain": grain,
-        # Codes are digits: ":" sorts right after "9", so [p, p + ":") is every code
-        # that starts with p (the columns compare bytewise, collation "C").
-        "region_from": prefix,
-        "region_to": prefix + ":",
-        "county_from": county,
-        "county_to": county + ":",
+        "codes": sorted({pad(code[:digits]) for code in grouping.codes}),
+        "county_from": county_from,
+        "county_to": county_to,
         "date_from": period.date_from,
         "date_to": period.date_to,
         "months_from": months[0],

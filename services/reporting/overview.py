@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting.figures import Grouping, Period, feed_figures, figures_by_group
 from shared.errors import invalid
-from shared.regions import LEVEL_DIGITS, Level, child_level, region_level, scope_like_pattern
+from shared.regions import LEVEL_DIGITS, Level, child_level, region_level, scope_range
 
 _REGION_NAME = text("SELECT name FROM regions WHERE code = :code")
 
 _CHILDREN = text(
-    "SELECT code, name FROM regions"
-    " WHERE code LIKE CAST(:scope AS text) AND level = CAST(:level AS text) ORDER BY code"
+    "SELECT code, name FROM regions WHERE code >= CAST(:scope_from AS text)"
+    " AND code < CAST(:scope_to AS text) AND level = CAST(:level AS text) ORDER BY code"
 )
 
 
@@ -53,7 +53,7 @@ async def overview(
     digits = LEVEL_DIGITS[level]
     name = await session.scalar(_REGION_NAME, {"code": region_code})
     groups = await figures_by_group(
-        session, grouping=Grouping(region_code, digits), period=period, today=today
+        session, grouping=Grouping.of_region(region_code), period=period, today=today
     )
     return {
         "region": region_code,
@@ -77,12 +77,14 @@ async def region_rows(
     """The overview's figures for every region of `level` inside `region_code`, in
     code order. Feeds belong to no place: every row carries the same counts."""
     digits = LEVEL_DIGITS[level]
-    children = await session.execute(
-        _CHILDREN, {"scope": scope_like_pattern(region_code), "level": level}
-    )
-    groups = await figures_by_group(
-        session, grouping=Grouping(region_code, digits), period=period, today=today
-    )
+    scope_from, scope_to = scope_range(region_code)
+    children = (
+        await session.execute(
+            _CHILDREN, {"scope_from": scope_from, "scope_to": scope_to, "level": level}
+        )
+    ).all()
+    grouping = Grouping(region_code, digits, tuple(child.code for child in children))
+    groups = await figures_by_group(session, grouping=grouping, period=period, today=today)
     feeds = await feed_figures(session, now=now)
     items = [
         {

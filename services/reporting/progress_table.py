@@ -218,11 +218,13 @@ async def _counts_by_code(
     *,
     campaign: Mapping[str, Any],
     region_code: str,
+    places: tuple[str, ...],
     window: Period,
     today: date,
 ) -> dict[str, Counter[str]]:
     """Every count of the table by the region code its rows are filed at: two
-    statements, and `figures_by_group`'s over the reporting summaries."""
+    statements, and `figures_by_group`'s over the reporting summaries (for the
+    rows filed at `places`)."""
     scope = scope_like_pattern(region_code)
     counts: dict[str, Counter[str]] = {}
 
@@ -242,7 +244,7 @@ async def _counts_by_code(
 
     groups = await figures_by_group(
         session,
-        grouping=Grouping(region_code, LEVEL_DIGITS["village"]),
+        grouping=Grouping(region_code, LEVEL_DIGITS["village"], places),
         period=window,
         today=today,
     )
@@ -282,7 +284,12 @@ async def progress_table(
         )
     ).all()
     counts = await _counts_by_code(
-        session, campaign=campaign, region_code=region_code, window=window, today=today
+        session,
+        campaign=campaign,
+        region_code=region_code,
+        places=tuple(place.code for place in places),
+        window=window,
+        today=today,
     )
 
     # Roll the rows filed at a code up into its village, its town and the total.

@@ -48,13 +48,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.catalog import INCOME_BAND_UPPER_YUAN, OFF_SYSTEM_SUPPORT
 from shared.policy import get_policy
-from shared.regions import scope_like_pattern
+from shared.regions import scope_range
+
+
+def _in_scope(column: str) -> str:
+    # A range, not LIKE: a prepared statement's generic plan bounds its index
+    # scans by a range of parameters, but scans the whole table for a pattern.
+    return f"{column} >= CAST(:scope_from AS text) AND {column} < CAST(:scope_to AS text)"
+
 
 _ZERO_OBJECT_VILLAGES = text(
-    """
+    f"""
 SELECT r.code AS region_code, r.name AS region_name
 FROM regions r
-WHERE r.code LIKE CAST(:scope AS text) AND r.level = 'village'
+WHERE {_in_scope("r.code")} AND r.level = 'village'
   AND NOT EXISTS (SELECT 1 FROM monitoring_objects o
                   WHERE o.region_code = r.code AND o.status <> 'removed')
 ORDER BY r.code
@@ -64,16 +71,16 @@ ORDER BY r.code
 # Objects at risk and persons are counted per village once, then summed per
 # town (every household lives in a village, so a town's rows are its villages').
 _HIGH_RATIO = text(
-    """
+    f"""
 WITH objects AS (
     SELECT region_code, count(*) AS n FROM monitoring_objects
-    WHERE region_code LIKE CAST(:scope AS text) AND status = 'risk_not_eliminated'
+    WHERE {_in_scope("region_code")} AND status = 'risk_not_eliminated'
     GROUP BY region_code
 ), persons AS (
     SELECT h.region_code, count(*) AS n
     FROM households h
     JOIN members m ON m.county_code = h.county_code AND m.household_id = h.household_id
-    WHERE h.region_code LIKE CAST(:scope AS text)
+    WHERE {_in_scope("h.region_code")}
     GROUP BY h.region_code
 ), villages AS (
     SELECT region_code AS code, COALESCE(o.n, 0) AS at_risk, COALESCE(p.n, 0) AS persons
@@ -87,7 +94,7 @@ SELECT r.code AS region_code, r.name AS region_name,
        CAST(round(CAST(x.at_risk AS numeric) / x.persons, 4) AS float8) AS ratio
 FROM places x
 JOIN regions r ON r.code = x.code AND r.level IN ('town', 'village')
-WHERE r.code LIKE CAST(:scope AS text) AND x.persons > 0
+WHERE {_in_scope("r.code")} AND x.persons > 0
   AND CAST(x.at_risk AS numeric) / x.persons > CAST(:high_ratio AS numeric)
 ORDER BY r.code
 """
@@ -97,19 +104,19 @@ ORDER BY r.code
 _BAND_UPPERS = {band: upper for band, upper in INCOME_BAND_UPPER_YUAN.items() if upper is not None}
 
 _HOUSEHOLD_COUNTS = text(
-    """
+    f"""
 WITH lines AS (
     SELECT * FROM unnest(CAST(:years AS integer[]), CAST(:lines AS numeric[])) AS l(year, line)
 ), bands AS (
     SELECT * FROM unnest(CAST(:bands AS text[]), CAST(:band_uppers AS numeric[])) AS b(band, upper)
 ), at_risk AS (
     SELECT DISTINCT county_code, household_id FROM monitoring_objects
-    WHERE region_code LIKE CAST(:scope AS text) AND status = 'risk_not_eliminated'
+    WHERE {_in_scope("region_code")} AND status = 'risk_not_eliminated'
 ), off_system AS (
     SELECT DISTINCT h.county_code, h.household_id
     FROM warnings w
     JOIN households h ON h.county_code = w.county_code AND h.household_id = w.household_id
-    WHERE h.region_code LIKE CAST(:scope AS text) AND w.status = 'matched'
+    WHERE {_in_scope("h.region_code")} AND w.status = 'matched'
       AND w.department = 'civil_affairs'
       AND w.warning_type IN ('dibao', 'tekun', 'temporary_assistance')
       AND w.received_on > CAST(:since AS date)
@@ -126,7 +133,7 @@ WITH lines AS (
     FROM case_steps s
     JOIN cases c ON c.county_code = s.county_code AND c.case_id = s.case_id
     JOIN households h ON h.county_code = c.county_code AND h.household_id = c.household_id
-    WHERE s.step = 'household_visit' AND h.region_code LIKE CAST(:scope AS text)
+    WHERE s.step = 'household_visit' AND {_in_scope("h.region_code")}
     ORDER BY c.county_code, c.household_id, s.done_on DESC, s.recorded_at DESC
 ), should_include AS (
     SELECT v.county_code, v.household_id FROM latest_visits v
@@ -143,7 +150,7 @@ WITH lines AS (
     FROM screenings s
     JOIN campaigns p ON p.campaign_id = s.campaign_id
     JOIN households h ON h.county_code = s.county_code AND h.household_id = s.household_id
-    WHERE h.region_code LIKE CAST(:scope AS text)
+    WHERE {_in_scope("h.region_code")}
     ORDER BY s.county_code, s.household_id, p.year DESC, p.starts_on DESC,
              p.created_at DESC, p.campaign_id
 ), screened_flags AS (
@@ -180,17 +187,16 @@ SELECT (SELECT count(*) FROM (
 async def red_flags(session: AsyncSession, *, region_code: str, today: date) -> dict[str, Any]:
     """The red flags of `region_code` as of `today` (three statements)."""
     policy = get_policy()
-    scope = scope_like_pattern(region_code)
-    villages = await session.execute(_ZERO_OBJECT_VILLAGES, {"scope": scope})
-    high = await session.execute(
-        _HIGH_RATIO, {"scope": scope, "high_ratio": policy.red_flags.high_ratio}
-    )
+    scope_from, scope_to = scope_range(region_code)
+    scope = {"scope_from": scope_from, "scope_to": scope_to}
+    villages = await session.execute(_ZERO_OBJECT_VILLAGES, scope)
+    high = await session.execute(_HIGH_RATIO, scope | {"high_ratio": policy.red_flags.high_ratio})
     years = sorted(policy.years)
     counts = (
         await session.execute(
             _HOUSEHOLD_COUNTS,
-            {
-                "scope": scope,
+            scope
+            | {
                 "since": today - timedelta(days=365),
                 "years": years,
                 "lines": [policy.years[y].monitoring_line_yuan for y in years],

@@ -3,11 +3,11 @@
 
 Each summary row counts rows of a figure table that share every attribute a
 figure needs (figures.py holds the definitions of the figures themselves), at
-three grains: `village` rows under the row's own region, `town` and `county`
-rows under the town's and county's codes; dated summaries per `day` and per
-`month` (day = the 1st). A change anywhere writes an event in its
-transaction; the consumer reads each event once (never skipping a late
-commit), so a summary is exact once the consumer has caught up:
+a grain per region level: `village` rows under the row's own region, `town`,
+`county`, `city` and `province` rows under the code of the region of that
+level holding it; dated summaries per `day` and per `month` (day = the 1st).
+A change anywhere writes an event in its transaction; the consumer reads each
+event once (never skipping a late commit), so a summary is exact once the consumer has caught up:
 
 - warnings are counted from their events alone (a push of a million records
   must not be recounted batch after batch): each adds one where it is counted,
@@ -45,36 +45,42 @@ from shared.event_types import (
     WARNING_EVENTS,
 )
 from shared.events import EventConsumer, EventRecord
+from shared.regions import LEVEL_DIGITS, pad
 
-# The region a row counts under at each grain, from its own (village) code.
-_GRAIN_REGION = """CASE g.grain WHEN 'village' THEN s.region_code
-    WHEN 'town' THEN left(s.region_code, 9) || '000'
-    ELSE left(s.region_code, 6) || '000000' END"""
+# The region a row counts under at grain `g`, from its own (village) code.
+_GRAIN_REGION = "rpad(left(s.region_code, g.digits), 12, '0')"
+_COARSER = [(grain, digits) for grain, digits in LEVEL_DIGITS.items() if grain != "village"]
+
+
+def _values(rows: Iterable[tuple[object, ...]]) -> str:
+    return ", ".join("(" + ", ".join(repr(v) for v in row) + ")" for row in rows)
 
 
 def _roll_up_dated(table: str, dims: str, where: str) -> str:
     """Every other (grain, bucket) of a dated summary, from its village day rows."""
     dims_s = ", ".join(f"s.{d.strip()}" for d in dims.split(","))
+    grains = [("village", 12, "month")] + [
+        (grain, digits, bucket) for grain, digits in _COARSER for bucket in ("day", "month")
+    ]
     return f"""
 INSERT INTO {table} (county_code, grain, bucket, region_code, day, {dims}, n)
 SELECT s.county_code, g.grain, g.bucket, {_GRAIN_REGION},
        CASE g.bucket WHEN 'day' THEN s.day ELSE CAST(date_trunc('month', s.day) AS date) END,
        {dims_s}, sum(s.n)
 FROM {table} s
-CROSS JOIN (VALUES ('village', 'month'), ('town', 'day'), ('town', 'month'),
-                   ('county', 'day'), ('county', 'month')) AS g(grain, bucket)
+CROSS JOIN (VALUES {_values(grains)}) AS g(grain, digits, bucket)
 WHERE s.grain = 'village' AND s.bucket = 'day' AND {where}
 GROUP BY 1, 2, 3, 4, 5, {dims_s}
 """
 
 
 def _roll_up_stock(table: str, dims: str) -> str:
-    """The town and county grains of a stock summary, from its village rows."""
+    """The coarser grains of a stock summary, from its village rows."""
     dims_s = ", ".join(f"s.{d.strip()}" for d in dims.split(","))
     return f"""
 INSERT INTO {table} (county_code, grain, region_code, {dims}, n)
 SELECT s.county_code, g.grain, {_GRAIN_REGION}, {dims_s}, sum(s.n)
-FROM {table} s CROSS JOIN (VALUES ('town'), ('county')) AS g(grain)
+FROM {table} s CROSS JOIN (VALUES {_values(_COARSER)}) AS g(grain, digits)
 WHERE s.grain = 'village' AND s.county_code = ANY(CAST(:counties AS text[]))
 GROUP BY 1, 2, 3, {dims_s}
 """
@@ -86,7 +92,7 @@ _IN_COUNTIES = "county_code = ANY(CAST(:counties AS text[]))"
 
 # Every warning event adds one at its county, village, day, type, status and
 # late flag; settling an unmatched warning also takes one away where it was
-# counted as unmatched. Applied to all six (grain, bucket) rows at once.
+# counted as unmatched. Applied to every (grain, bucket) row at once.
 _ADD_WARNINGS = """
 INSERT INTO summary_warnings (county_code, day, grain, bucket, region_code, warning_type,
     status, late, n)
@@ -131,11 +137,8 @@ async def add_warning_deltas(session: AsyncSession, deltas: dict[_WarningKey, in
     rows: defaultdict[tuple[object, ...], int] = defaultdict(int)
     for (county, region, day, warning_type, status, late), n in deltas.items():
         month = day.replace(day=1)
-        for grain, place in (
-            ("village", region),
-            ("town", region[:9] + "000"),
-            ("county", region[:6] + "000000"),
-        ):
+        for grain, digits in LEVEL_DIGITS.items():
+            place = pad(region[:digits])
             for bucket, when in (("day", day), ("month", month)):
                 rows[(county, when, grain, bucket, place, warning_type, status, late)] += n
     if not rows:

@@ -31,10 +31,13 @@ class WeeklySnapshot(SQLModel, table=True):
 # -- Summaries (services/reporting/summaries.py) -------------------------------
 # Counts of the figure tables' rows, kept current by the `reporting.summaries`
 # consumer, so that a province's figures add up thousands of rows rather than
-# millions. Each table holds two grains: `village` rows under the row's own
-# region code (the figures of towns and villages add these up) and `county` rows
-# under the county's code (provinces, cities and counties add these up). Dated
-# counts come per `day` and, at county grain, also per `month` (day = the 1st).
+# millions. Each table holds a grain per region level: `village` rows under the
+# row's own region code, `town`, `county`, `city` and `province` rows under the
+# code of the region of that level holding it; a region's figures add up its
+# own grain's rows. Every row stays keyed by its county, which is how the
+# tables are distributed. Dated counts come per `day` and per `month` (day =
+# the 1st). The read indexes carry every column a figure reads, so the figures
+# are read from the index alone.
 
 _Grain = String(8, collation="C")
 _Code = String(40, collation="C")
@@ -44,11 +47,20 @@ def _key(type_: Any) -> Column[Any]:
     return Column(type_, primary_key=True)
 
 
+def _read_index(table: str, *dimensions: str, dated: bool = False) -> Index:
+    """The index the figures read a table by: a grain's rows of some regions (and,
+    for dated tables, a bucket's days in a range), covering what they sum."""
+    keys = ("grain", "bucket", "region_code", "day") if dated else ("grain", "region_code")
+    return Index(f"ix_{table}_read", *keys, postgresql_include=["county_code", *dimensions, "n"])
+
+
 class WarningSummary(SQLModel, table=True):
     """Warnings by `received_on`, type, status and the late flag."""
 
     __tablename__ = "summary_warnings"
-    __table_args__ = (Index("ix_summary_warnings_read", "grain", "bucket", "region_code", "day"),)
+    __table_args__ = (
+        _read_index("summary_warnings", "warning_type", "status", "late", dated=True),
+    )
 
     county_code: str = Field(sa_column=_key(CountyCode))
     day: date = Field(sa_column=_key(Date))
@@ -66,7 +78,9 @@ class CaseSummary(SQLModel, table=True):
     it took and whether it was within the deadline)."""
 
     __tablename__ = "summary_cases"
-    __table_args__ = (Index("ix_summary_cases_read", "grain", "bucket", "region_code", "day"),)
+    __table_args__ = (
+        _read_index("summary_cases", "event", "days_to_decision", "within_deadline", dated=True),
+    )
 
     county_code: str = Field(sa_column=_key(CountyCode))
     day: date = Field(sa_column=_key(Date))
@@ -83,7 +97,7 @@ class OpenCaseSummary(SQLModel, table=True):
     """Undecided cases by deadline (overdue and due soon are read against today)."""
 
     __tablename__ = "summary_open_cases"
-    __table_args__ = (Index("ix_summary_open_cases_read", "grain", "region_code"),)
+    __table_args__ = (_read_index("summary_open_cases", "deadline"),)
 
     county_code: str = Field(sa_column=_key(CountyCode))
     grain: str = Field(sa_column=_key(_Grain))
@@ -97,7 +111,9 @@ class ObjectSummary(SQLModel, table=True):
     at risk and has a development measure (the coverage rate's parts)."""
 
     __tablename__ = "summary_objects"
-    __table_args__ = (Index("ix_summary_objects_read", "grain", "region_code"),)
+    __table_args__ = (
+        _read_index("summary_objects", "monitoring_type", "status", "labour_capable", "developed"),
+    )
 
     county_code: str = Field(sa_column=_key(CountyCode))
     grain: str = Field(sa_column=_key(_Grain))
@@ -114,9 +130,7 @@ class ObjectEventSummary(SQLModel, table=True):
     `rolled_back`, `removed` and `look_back` (one per look-back assessment)."""
 
     __tablename__ = "summary_object_events"
-    __table_args__ = (
-        Index("ix_summary_object_events_read", "grain", "bucket", "region_code", "day"),
-    )
+    __table_args__ = (_read_index("summary_object_events", "event", "monitoring_type", dated=True),)
 
     county_code: str = Field(sa_column=_key(CountyCode))
     day: date = Field(sa_column=_key(Date))
@@ -132,7 +146,7 @@ class MeasureSummary(SQLModel, table=True):
     """Measures by category and status."""
 
     __tablename__ = "summary_measures"
-    __table_args__ = (Index("ix_summary_measures_read", "grain", "region_code"),)
+    __table_args__ = (_read_index("summary_measures", "category", "status"),)
 
     county_code: str = Field(sa_column=_key(CountyCode))
     grain: str = Field(sa_column=_key(_Grain))

@@ -140,6 +140,64 @@ async def test_figures_filed_at_the_county_count_for_no_town(session, client, da
     assert (county["warnings"]["unmatched"], in_towns) == (2, 1)
 
 
+PROVINCE, CITY = "610000000000", "610300000000"
+
+
+def _counts(figures: dict) -> dict:
+    """The figures that add up across regions (counts, not rates or medians)."""
+    return {
+        group: {
+            key: value
+            for key, value in figures[group].items()
+            if isinstance(value, (int, dict)) and "rate" not in key
+        }
+        for group in ("warnings", "cases", "monitoring_objects", "measures")
+    }
+
+
+def _added(*bodies: dict) -> dict:
+    total = _counts(bodies[0])
+    for body in bodies[1:]:
+        for group, counts in _counts(body).items():
+            for key, value in counts.items():
+                if isinstance(value, dict):
+                    total[group][key] = {c: total[group][key][c] + n for c, n in value.items()}
+                else:
+                    total[group][key] += value
+    return total
+
+
+@pytest.mark.parametrize("region", [PROVINCE, CITY])
+async def test_a_province_or_city_adds_up_its_counties(session, client, data, region):
+    """Each level reads its own grain of the summaries; they must agree."""
+    headers = await _user(session, region=PROVINCE)
+    counties = [await _get(client, headers, OVERVIEW, region=c) for c in (COUNTY, OTHER_COUNTY)]
+    assert counties[1]["warnings"]["received"] > 0  # the sum below must test both
+    own = await _get(client, headers, OVERVIEW, region=region)
+    assert _counts(own) == _added(*counties)
+    assert _figures(counties[0]) == expected(COUNTY)
+
+
+@pytest.mark.parametrize("region", [PROVINCE, CITY])
+async def test_county_rows_of_a_province_or_city_equal_their_own_overviews(
+    session, client, data, region
+):
+    headers = await _user(session, region=PROVINCE)
+    rows = (await _get(client, headers, REGIONS, region=region, level="county"))["items"]
+    assert [row["region_code"] for row in rows] == [COUNTY, OTHER_COUNTY]
+    for row in rows:
+        own = await _get(client, headers, OVERVIEW, region=row["region_code"])
+        assert {g: row[g] for g in GROUPS} == {g: own[g] for g in GROUPS}
+
+
+async def test_a_provinces_city_row_equals_the_city_overview(session, client, data):
+    headers = await _user(session, region=PROVINCE)
+    (row,) = (await _get(client, headers, REGIONS, region=PROVINCE))["items"]
+    own = await _get(client, headers, OVERVIEW, region=CITY)
+    assert row["region_code"] == CITY
+    assert {g: row[g] for g in GROUPS} == {g: own[g] for g in GROUPS}
+
+
 async def test_period_changes_period_figures_but_not_stock_figures(session, client, data):
     date_from, date_to = NOVEMBER
     body = await _get(

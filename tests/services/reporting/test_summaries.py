@@ -168,7 +168,7 @@ async def test_county_figures_over_whole_months_equal_the_village_days(session, 
         county = (
             await figures_by_group(
                 session,
-                grouping=Grouping(DATASET_COUNTY, 6),
+                grouping=Grouping.of_region(DATASET_COUNTY),
                 period=period,
                 today=date(2026, 11, 23),
             )
@@ -252,7 +252,7 @@ async def test_the_consumer_keeps_the_figures_current(fresh_db: Database, fresh_
     async with fresh_db.transaction() as session:
         groups = await figures_by_group(
             session,
-            grouping=Grouping(f"{COUNTY[:6]}000000", 6),
+            grouping=Grouping.of_region(f"{COUNTY[:6]}000000"),
             period=Period.year_to_date(clock.today()),
             today=clock.today(),
         )

@@ -1,0 +1,62 @@
+"""Reporting summaries: city and province grains, and covering read indexes.
+
+A province's overview added up every county-grain day row of its counties
+(800k rows at province size); a grain per level lets each region add up only
+its own grain's rows. The read indexes now carry every column the figures
+sum, so those rows are read from the index alone.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-24 01:40:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = '0008'
+down_revision: str | None = '0007'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# table -> (dated, the dimensions its figures sum)
+_TABLES: dict[str, tuple[bool, tuple[str, ...]]] = {
+    'summary_warnings': (True, ('warning_type', 'status', 'late')),
+    'summary_cases': (True, ('event', 'days_to_decision', 'within_deadline')),
+    'summary_object_events': (True, ('event', 'monitoring_type')),
+    'summary_open_cases': (False, ('deadline',)),
+    'summary_objects': (False, ('monitoring_type', 'status', 'labour_capable', 'developed')),
+    'summary_measures': (False, ('category', 'status')),
+}
+# grain -> the digits of its region code
+_NEW_GRAINS = {'city': 4, 'province': 2}
+
+
+def _keys(dated: bool) -> list[str]:
+    return ['grain', 'bucket', 'region_code', 'day'] if dated else ['grain', 'region_code']
+
+
+def upgrade() -> None:
+    for table, (dated, dimensions) in _TABLES.items():
+        op.drop_index(f'ix_{table}_read', table_name=table)
+        op.create_index(
+            f'ix_{table}_read', table, _keys(dated), unique=False,
+            postgresql_include=['county_code', *dimensions, 'n'],
+        )
+        # A county lies in one city and one province: its county-grain rows are
+        # theirs too, under their codes.
+        columns = ['county_code', *(['bucket', 'day'] if dated else []), *dimensions, 'n']
+        listed = ', '.join(columns)
+        for grain, digits in _NEW_GRAINS.items():
+            op.execute(
+                f"INSERT INTO {table} (grain, region_code, {listed})"
+                f" SELECT '{grain}', rpad(left(region_code, {digits}), 12, '0'), {listed}"
+                f" FROM {table} WHERE grain = 'county'"
+            )
+
+
+def downgrade() -> None:
+    for table, (dated, _dimensions) in _TABLES.items():
+        op.execute(f"DELETE FROM {table} WHERE grain IN ('city', 'province')")
+        op.drop_index(f'ix_{table}_read', table_name=table)
+        op.create_index(f'ix_{table}_read', table, _keys(dated), unique=False)
