@@ -56,22 +56,37 @@ def _values(rows: Iterable[tuple[object, ...]]) -> str:
     return ", ".join("(" + ", ".join(repr(v) for v in row) + ")" for row in rows)
 
 
-def _roll_up_dated(table: str, dims: str, where: str) -> str:
-    """Every other (grain, bucket) of a dated summary, from its village day rows."""
+def _roll_up_dated(table: str, dims: str, where: str) -> tuple[str, str]:
+    """Every other (grain, bucket) of a dated summary: the village months and the
+    town and county grains from the village day rows, then the city and province
+    grains from the county rows (a county's rows are few, its villages' many)."""
     dims_s = ", ".join(f"s.{d.strip()}" for d in dims.split(","))
-    grains = [("village", 12, "month")] + [
-        (grain, digits, bucket) for grain, digits in _COARSER for bucket in ("day", "month")
+    from_villages = [("village", 12, "month")] + [
+        (grain, LEVEL_DIGITS[grain], bucket)
+        for grain in ("town", "county")
+        for bucket in ("day", "month")
     ]
-    return f"""
+    from_counties = [(grain, LEVEL_DIGITS[grain]) for grain in ("city", "province")]
+    return (
+        f"""
 INSERT INTO {table} (county_code, grain, bucket, region_code, day, {dims}, n)
 SELECT s.county_code, g.grain, g.bucket, {_GRAIN_REGION},
        CASE g.bucket WHEN 'day' THEN s.day ELSE CAST(date_trunc('month', s.day) AS date) END,
        {dims_s}, sum(s.n)
 FROM {table} s
-CROSS JOIN (VALUES {_values(grains)}) AS g(grain, digits, bucket)
+CROSS JOIN (VALUES {_values(from_villages)}) AS g(grain, digits, bucket)
 WHERE s.grain = 'village' AND s.bucket = 'day' AND {where}
 GROUP BY 1, 2, 3, 4, 5, {dims_s}
-"""
+""",
+        f"""
+INSERT INTO {table} (county_code, grain, bucket, region_code, day, {dims}, n)
+SELECT s.county_code, g.grain, s.bucket, {_GRAIN_REGION}, s.day, {dims_s}, sum(s.n)
+FROM {table} s
+CROSS JOIN (VALUES {_values(from_counties)}) AS g(grain, digits)
+WHERE s.grain = 'county' AND {where}
+GROUP BY 1, 2, 3, 4, 5, {dims_s}
+""",
+    )
 
 
 def _roll_up_stock(table: str, dims: str) -> str:
@@ -163,7 +178,7 @@ GROUP BY county_code, region_code, received_on, warning_type, status, late
 _RECOUNT_WARNINGS = (
     f"DELETE FROM summary_warnings WHERE {_IN_COUNTIES}",
     _COUNT_WARNINGS,
-    _roll_up_dated("summary_warnings", "warning_type, status, late", "s." + _IN_COUNTIES),
+    *_roll_up_dated("summary_warnings", "warning_type, status, late", "s." + _IN_COUNTIES),
 )
 
 
@@ -252,7 +267,9 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         ("summary_cases", "summary_open_cases"),
         _COUNT_CASES,
         _COUNT_OPEN_CASES,
-        _roll_up_dated("summary_cases", "event, days_to_decision, within_deadline", _IN_COUNTIES_S),
+        *_roll_up_dated(
+            "summary_cases", "event, days_to_decision, within_deadline", _IN_COUNTIES_S
+        ),
         _roll_up_stock("summary_open_cases", "deadline"),
     ),
     "objects": _recount(
@@ -260,7 +277,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         _COUNT_OBJECTS,
         _COUNT_OBJECT_EVENTS,
         _roll_up_stock("summary_objects", "monitoring_type, status, labour_capable, developed"),
-        _roll_up_dated("summary_object_events", "event, monitoring_type", _IN_COUNTIES_S),
+        *_roll_up_dated("summary_object_events", "event, monitoring_type", _IN_COUNTIES_S),
     ),
     "measures": _recount(
         ("summary_measures",),

@@ -43,15 +43,14 @@ def upgrade() -> None:
             f'ix_{table}_read', table, _keys(dated), unique=False,
             postgresql_include=['county_code', *dimensions, 'n'],
         )
-        # A county lies in one city and one province: its county-grain rows are
-        # theirs too, under their codes.
-        columns = ['county_code', *(['bucket', 'day'] if dated else []), *dimensions, 'n']
-        listed = ', '.join(columns)
+        # A city's or province's rows add up the county-grain rows inside it.
+        keys = ', '.join(['county_code', *(['bucket', 'day'] if dated else []), *dimensions])
         for grain, digits in _NEW_GRAINS.items():
             op.execute(
-                f"INSERT INTO {table} (grain, region_code, {listed})"
-                f" SELECT '{grain}', rpad(left(region_code, {digits}), 12, '0'), {listed}"
+                f"INSERT INTO {table} (grain, region_code, {keys}, n)"
+                f" SELECT '{grain}', rpad(left(region_code, {digits}), 12, '0'), {keys}, sum(n)"
                 f" FROM {table} WHERE grain = 'county'"
+                f" GROUP BY rpad(left(region_code, {digits}), 12, '0'), {keys}"
             )
 
 
