@@ -77,11 +77,9 @@ WITH objects AS (
     WHERE {_in_scope("region_code")} AND status = 'risk_not_eliminated'
     GROUP BY region_code
 ), persons AS (
-    SELECT h.region_code, count(*) AS n
-    FROM households h
-    JOIN members m ON m.county_code = h.county_code AND m.household_id = h.household_id
-    WHERE {_in_scope("h.region_code")}
-    GROUP BY h.region_code
+    SELECT region_code, sum(n) AS n FROM summary_persons
+    WHERE {_in_scope("region_code")}
+    GROUP BY region_code
 ), villages AS (
     SELECT region_code AS code, COALESCE(o.n, 0) AS at_risk, COALESCE(p.n, 0) AS persons
     FROM objects o FULL JOIN persons p USING (region_code)

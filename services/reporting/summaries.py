@@ -12,8 +12,9 @@ event once (never skipping a late commit), so a summary is exact once the consum
 - warnings are counted from their events alone (a push of a million records
   must not be recounted batch after batch): each adds one where it is counted,
   and one that leaves the unmatched queue also takes one away where it was;
-- cases, monitoring objects and measures are recounted per county from the
-  tables (a county's rows are few), so their events only say which county.
+- cases, monitoring objects, measures and registered persons are recounted
+  per county from the tables (a county's rows are few), so their events only
+  say which county.
 
 Data written without events (a bulk load by SQL) is counted by `refresh_all`.
 """
@@ -255,6 +256,18 @@ GROUP BY 1, 3, 4, 5
 """
 
 
+# Persons per village, for the red flags (a county's members are many, its
+# villages few).
+_COUNT_PERSONS = f"""
+INSERT INTO summary_persons (county_code, region_code, n)
+SELECT h.county_code, h.region_code, count(*)
+FROM households h
+JOIN members m ON m.county_code = h.county_code AND m.household_id = h.household_id
+WHERE h.{_IN_COUNTIES}
+GROUP BY 1, 2
+"""
+
+
 def _recount(tables: Iterable[str], *statements: str) -> tuple[str, ...]:
     return (*(f"DELETE FROM {table} WHERE {_IN_COUNTIES}" for table in tables), *statements)
 
@@ -284,10 +297,11 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         _COUNT_MEASURES,
         _roll_up_stock("summary_measures", "category, status"),
     ),
+    "persons": _recount(("summary_persons",), _COUNT_PERSONS),
 }
 
 # What each event can change. Measures change the objects' `developed`; a
-# registry load changes members' labour capacity.
+# registry load changes members (their labour capacity, their number).
 _MEASURE_EVENTS = {MEASURE_PLANNED, MEASURE_STARTED, MEASURE_COMPLETED, MEASURE_CANCELLED}
 _FAMILIES_OF: dict[str, tuple[str, ...]] = {
     CASE_OPENED: ("cases",),
@@ -299,13 +313,13 @@ _FAMILIES_OF: dict[str, tuple[str, ...]] = {
     RISK_ELIMINATED: ("objects",),
     RISK_ROLLED_BACK: ("objects",),
     ASSESSMENT_RECORDED: ("objects",),
-    HOUSEHOLDS_LOADED: ("objects",),
+    HOUSEHOLDS_LOADED: ("objects", "persons"),
     **dict.fromkeys(_MEASURE_EVENTS, ("objects", "measures")),
 }
 
 
 async def recount(session: AsyncSession, *, families: dict[str, set[str]]) -> None:
-    """Recount each family (`cases`, `objects`, `measures`) for its counties from
+    """Recount each family (`cases`, `objects`, `measures`, `persons`) for its counties from
     the tables. Set-based: a few statements per family, whatever the counties."""
     for family, counties in families.items():
         if counties:

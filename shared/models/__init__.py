@@ -18,6 +18,7 @@ from shared.models.reporting import (
     ObjectEventSummary,
     ObjectSummary,
     OpenCaseSummary,
+    PersonSummary,
     WarningSummary,
     WeeklySnapshot,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "ObjectEventSummary",
     "ObjectSummary",
     "OpenCaseSummary",
+    "PersonSummary",
     "Principal",
     "Problem",
     "Region",

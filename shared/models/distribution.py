@@ -39,6 +39,7 @@ DISTRIBUTED: dict[str, str] = {
     "summary_objects": "county_code",
     "summary_object_events": "county_code",
     "summary_measures": "county_code",
+    "summary_persons": "county_code",
     "events": "county_code",
     "audit_log": "county_code",
     # A department's record ids are unique across counties, so this key table

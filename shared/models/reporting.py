@@ -154,3 +154,14 @@ class MeasureSummary(SQLModel, table=True):
     category: str = Field(sa_column=_key(_Code))
     status: str = Field(sa_column=_key(_Code))
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class PersonSummary(SQLModel, table=True):
+    """Registered persons (members) by the village their household is filed at:
+    the denominator of the red flags' ratio of objects at risk to persons."""
+
+    __tablename__ = "summary_persons"
+
+    county_code: str = Field(sa_column=_key(CountyCode))
+    region_code: str = Field(sa_column=_key(RegionCode))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))

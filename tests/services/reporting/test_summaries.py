@@ -39,6 +39,7 @@ SUMMARY_TABLES = (
     "summary_objects",
     "summary_object_events",
     "summary_measures",
+    "summary_persons",
 )
 OVERVIEW = "/reporting/v1/overview"
 
