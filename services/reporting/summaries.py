@@ -50,56 +50,87 @@ from shared.regions import LEVEL_DIGITS, pad
 
 # The region a row counts under at grain `g`, from its own (village) code.
 _GRAIN_REGION = "rpad(left(s.region_code, g.digits), 12, '0')"
-_COARSER = [(grain, digits) for grain, digits in LEVEL_DIGITS.items() if grain != "village"]
+# The grains above the county. Their rows add up many counties, so they are
+# keyed by the region's own code cut to six digits ("610000" for a province,
+# "610300" for a city; no county's code ends in "00") rather than per county:
+# a province's overview adds up thousands of rows rather than one set per county.
+_ABOVE_COUNTY = ", ".join(f"('{g}', {LEVEL_DIGITS[g]})" for g in ("city", "province"))
+_WITHIN_COUNTY = "('village', 'town', 'county')"
 
 
 def _values(rows: Iterable[tuple[object, ...]]) -> str:
     return ", ".join("(" + ", ".join(repr(v) for v in row) + ")" for row in rows)
 
 
-def _roll_up_dated(table: str, dims: str, where: str) -> tuple[str, str]:
-    """Every other (grain, bucket) of a dated summary: the village months and the
-    town and county grains from the village day rows, then the city and province
-    grains from the county rows (a county's rows are few, its villages' many)."""
+def _roll_up_dated(table: str, dims: str, where: str) -> str:
+    """The village months and the town and county grains of a dated summary,
+    from its village day rows."""
     dims_s = ", ".join(f"s.{d.strip()}" for d in dims.split(","))
-    from_villages = [("village", 12, "month")] + [
+    grains = [("village", 12, "month")] + [
         (grain, LEVEL_DIGITS[grain], bucket)
         for grain in ("town", "county")
         for bucket in ("day", "month")
     ]
-    from_counties = [(grain, LEVEL_DIGITS[grain]) for grain in ("city", "province")]
-    return (
-        f"""
+    return f"""
 INSERT INTO {table} (county_code, grain, bucket, region_code, day, {dims}, n)
 SELECT s.county_code, g.grain, g.bucket, {_GRAIN_REGION},
        CASE g.bucket WHEN 'day' THEN s.day ELSE CAST(date_trunc('month', s.day) AS date) END,
        {dims_s}, sum(s.n)
 FROM {table} s
-CROSS JOIN (VALUES {_values(from_villages)}) AS g(grain, digits, bucket)
+CROSS JOIN (VALUES {_values(grains)}) AS g(grain, digits, bucket)
 WHERE s.grain = 'village' AND s.bucket = 'day' AND {where}
 GROUP BY 1, 2, 3, 4, 5, {dims_s}
-""",
-        f"""
-INSERT INTO {table} (county_code, grain, bucket, region_code, day, {dims}, n)
-SELECT s.county_code, g.grain, s.bucket, {_GRAIN_REGION}, s.day, {dims_s}, sum(s.n)
-FROM {table} s
-CROSS JOIN (VALUES {_values(from_counties)}) AS g(grain, digits)
-WHERE s.grain = 'county' AND {where}
-GROUP BY 1, 2, 3, 4, 5, {dims_s}
-""",
-    )
+"""
 
 
 def _roll_up_stock(table: str, dims: str) -> str:
-    """The coarser grains of a stock summary, from its village rows."""
+    """The town and county grains of a stock summary, from its village rows."""
     dims_s = ", ".join(f"s.{d.strip()}" for d in dims.split(","))
     return f"""
 INSERT INTO {table} (county_code, grain, region_code, {dims}, n)
 SELECT s.county_code, g.grain, {_GRAIN_REGION}, {dims_s}, sum(s.n)
-FROM {table} s CROSS JOIN (VALUES {_values(_COARSER)}) AS g(grain, digits)
+FROM {table} s CROSS JOIN (VALUES ('town', 9), ('county', 6)) AS g(grain, digits)
 WHERE s.grain = 'village' AND s.county_code = ANY(CAST(:counties AS text[]))
 GROUP BY 1, 2, 3, {dims_s}
 """
+
+
+def _fold(table: str, keys: str, sign: str) -> tuple[str, ...]:
+    """Add (`sign` "+") or take away ("-") the county rows of `:counties` in their
+    cities' and provinces' rows; `keys` are the table's key columns besides
+    county_code, grain and region_code. Rows left at zero go."""
+    keys_s = ", ".join(f"s.{k.strip()}" for k in keys.split(","))
+    upsert = f"""
+INSERT INTO {table} AS t (county_code, grain, region_code, {keys}, n)
+SELECT rpad(left(s.region_code, g.digits), 6, '0'), g.grain, {_GRAIN_REGION}, {keys_s},
+       {sign}sum(s.n)
+FROM {table} s CROSS JOIN (VALUES {_ABOVE_COUNTY}) AS g(grain, digits)
+WHERE s.grain = 'county' AND s.county_code = ANY(CAST(:counties AS text[]))
+GROUP BY 1, 2, 3, {keys_s}
+ON CONFLICT (county_code, grain, region_code, {keys}) DO UPDATE SET n = t.n + EXCLUDED.n
+"""
+    if sign == "+":
+        return (upsert,)
+    return (
+        upsert,
+        f"""
+DELETE FROM {table} t
+WHERE t.n = 0 AND t.grain IN ('city', 'province') AND t.region_code IN (
+    SELECT rpad(left(c, g.digits), 12, '0') FROM unnest(CAST(:counties AS text[])) AS c
+    CROSS JOIN (VALUES {_ABOVE_COUNTY}) AS g(grain, digits))
+""",
+    )
+
+
+def _recount(table: str, keys: str, *statements: str) -> tuple[str, ...]:
+    """Recount `table` for `:counties` by `statements` (which write the village,
+    town and county grains), keeping their cities' and provinces' rows in step."""
+    return (
+        *_fold(table, keys, "-"),
+        f"DELETE FROM {table} WHERE {_IN_COUNTIES} AND grain IN {_WITHIN_COUNTY}",
+        *statements,
+        *_fold(table, keys, "+"),
+    )
 
 
 _IN_COUNTIES = "county_code = ANY(CAST(:counties AS text[]))"
@@ -155,8 +186,10 @@ async def add_warning_deltas(session: AsyncSession, deltas: dict[_WarningKey, in
         month = day.replace(day=1)
         for grain, digits in LEVEL_DIGITS.items():
             place = pad(region[:digits])
+            # Above the county, rows are keyed by the region's own code (see _ABOVE_COUNTY).
+            key = county if digits >= LEVEL_DIGITS["county"] else place[:6]
             for bucket, when in (("day", day), ("month", month)):
-                rows[(county, when, grain, bucket, place, warning_type, status, late)] += n
+                rows[(key, when, grain, bucket, place, warning_type, status, late)] += n
     if not rows:
         return
     columns = list(zip(*rows, strict=True))
@@ -176,10 +209,11 @@ FROM warnings WHERE {_IN_COUNTIES}
 GROUP BY county_code, region_code, received_on, warning_type, status, late
 """
 
-_RECOUNT_WARNINGS = (
-    f"DELETE FROM summary_warnings WHERE {_IN_COUNTIES}",
+_RECOUNT_WARNINGS = _recount(
+    "summary_warnings",
+    "bucket, day, warning_type, status, late",
     _COUNT_WARNINGS,
-    *_roll_up_dated("summary_warnings", "warning_type, status, late", "s." + _IN_COUNTIES),
+    _roll_up_dated("summary_warnings", "warning_type, status, late", "s." + _IN_COUNTIES),
 )
 
 
@@ -268,36 +302,47 @@ GROUP BY 1, 2
 """
 
 
-def _recount(tables: Iterable[str], *statements: str) -> tuple[str, ...]:
-    return (*(f"DELETE FROM {table} WHERE {_IN_COUNTIES}" for table in tables), *statements)
-
-
 _IN_COUNTIES_S = "s." + _IN_COUNTIES
 
 # Each family's statements recount it for the counties in `:counties`.
 _FAMILIES: dict[str, tuple[str, ...]] = {
-    "cases": _recount(
-        ("summary_cases", "summary_open_cases"),
-        _COUNT_CASES,
-        _COUNT_OPEN_CASES,
-        *_roll_up_dated(
-            "summary_cases", "event, days_to_decision, within_deadline", _IN_COUNTIES_S
+    "cases": (
+        *_recount(
+            "summary_cases",
+            "bucket, day, event, days_to_decision, within_deadline",
+            _COUNT_CASES,
+            _roll_up_dated(
+                "summary_cases", "event, days_to_decision, within_deadline", _IN_COUNTIES_S
+            ),
         ),
-        _roll_up_stock("summary_open_cases", "deadline"),
+        *_recount(
+            "summary_open_cases",
+            "deadline",
+            _COUNT_OPEN_CASES,
+            _roll_up_stock("summary_open_cases", "deadline"),
+        ),
     ),
-    "objects": _recount(
-        ("summary_objects", "summary_object_events"),
-        _COUNT_OBJECTS,
-        _COUNT_OBJECT_EVENTS,
-        _roll_up_stock("summary_objects", "monitoring_type, status, labour_capable, developed"),
-        *_roll_up_dated("summary_object_events", "event, monitoring_type", _IN_COUNTIES_S),
+    "objects": (
+        *_recount(
+            "summary_objects",
+            "monitoring_type, status, labour_capable, developed",
+            _COUNT_OBJECTS,
+            _roll_up_stock("summary_objects", "monitoring_type, status, labour_capable, developed"),
+        ),
+        *_recount(
+            "summary_object_events",
+            "bucket, day, event, monitoring_type",
+            _COUNT_OBJECT_EVENTS,
+            _roll_up_dated("summary_object_events", "event, monitoring_type", _IN_COUNTIES_S),
+        ),
     ),
     "measures": _recount(
-        ("summary_measures",),
+        "summary_measures",
+        "category, status",
         _COUNT_MEASURES,
         _roll_up_stock("summary_measures", "category, status"),
     ),
-    "persons": _recount(("summary_persons",), _COUNT_PERSONS),
+    "persons": (f"DELETE FROM summary_persons WHERE {_IN_COUNTIES}", _COUNT_PERSONS),
 }
 
 # What each event can change. Measures change the objects' `developed`; a
@@ -330,8 +375,9 @@ async def recount(session: AsyncSession, *, families: dict[str, set[str]]) -> No
 _ALL_COUNTIES = """
 SELECT county_code FROM households UNION SELECT county_code FROM warnings
 UNION SELECT county_code FROM cases UNION SELECT county_code FROM monitoring_objects
-UNION SELECT county_code FROM summary_warnings UNION SELECT county_code FROM summary_cases
-UNION SELECT county_code FROM summary_objects
+UNION SELECT county_code FROM summary_warnings WHERE grain = 'village'
+UNION SELECT county_code FROM summary_cases WHERE grain = 'village'
+UNION SELECT county_code FROM summary_objects WHERE grain = 'village'
 """
 
 

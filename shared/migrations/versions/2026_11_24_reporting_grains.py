@@ -2,7 +2,8 @@
 
 A province's overview added up every county-grain day row of its counties
 (800k rows at province size); a grain per level lets each region add up only
-its own grain's rows. The read indexes now carry every column the figures
+its own grain's rows, and a city's or province's rows are kept once for the
+whole region rather than per county. The read indexes now carry every column the figures
 sum, so those rows are read from the index alone.
 
 Revision ID: 0008
@@ -43,14 +44,15 @@ def upgrade() -> None:
             f'ix_{table}_read', table, _keys(dated), unique=False,
             postgresql_include=['county_code', *dimensions, 'n'],
         )
-        # A city's or province's rows add up the county-grain rows inside it.
-        keys = ', '.join(['county_code', *(['bucket', 'day'] if dated else []), *dimensions])
+        # A city's or province's rows add up the county-grain rows inside it,
+        # keyed by its own code cut to six digits (services/reporting/summaries.py).
+        keys = ', '.join([*(['bucket', 'day'] if dated else []), *dimensions])
         for grain, digits in _NEW_GRAINS.items():
+            region = f"rpad(left(region_code, {digits}), 12, '0')"
             op.execute(
-                f"INSERT INTO {table} (grain, region_code, {keys}, n)"
-                f" SELECT '{grain}', rpad(left(region_code, {digits}), 12, '0'), {keys}, sum(n)"
-                f" FROM {table} WHERE grain = 'county'"
-                f" GROUP BY rpad(left(region_code, {digits}), 12, '0'), {keys}"
+                f"INSERT INTO {table} (county_code, grain, region_code, {keys}, n)"
+                f" SELECT left({region}, 6), '{grain}', {region}, {keys}, sum(n)"
+                f" FROM {table} WHERE grain = 'county' GROUP BY {region}, {keys}"
             )
 
 

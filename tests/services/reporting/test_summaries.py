@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from services.reporting.figures import Grouping, Period, _median, _whole_months, figures_by_group
-from services.reporting.summaries import SUMMARIES, _on_events, refresh_all
+from services.reporting.summaries import SUMMARIES, _on_events, recount, refresh_all
 from shared import clock
 from shared.db import Database
 from shared.events import EventRecord, position
@@ -202,6 +202,32 @@ async def test_county_figures_over_whole_months_equal_the_village_days(session, 
             },
         )
         assert county["cases"]["opened"] == opened
+
+
+async def test_recounting_one_county_keeps_its_city_and_province_rows_in_step(session):
+    """City and province rows add up every county inside them; a recount of one
+    county must change them by that county's change alone."""
+    await load_dataset(session)
+    county = DATASET_COUNTY[:6]
+    await session.execute(
+        text(
+            "UPDATE cases SET state = 'decided', decided_on = opened_on + 3"
+            " WHERE county_code = :county AND state = 'open'"
+        ),
+        {"county": county},
+    )
+    await session.execute(
+        text("DELETE FROM measures WHERE county_code = :county AND status = 'planned'"),
+        {"county": county},
+    )
+    families = {family: {county} for family in ("cases", "objects", "measures", "persons")}
+    await recount(session, families=families)
+    in_step = await _summaries(session)
+    await _clear(session)
+    await refresh_all(session)
+    assert await _summaries(session) == in_step
+    rows = in_step["summary_open_cases"]
+    assert {row[0] for row in rows if row[1] == "province"} == {"610000"}
 
 
 def test_whole_months_of_a_period():
