@@ -134,23 +134,24 @@ _SUMMARY_ROWS = """s.grain = CAST(:grain AS text)
 
 
 def _dated_rows(table: str, columns: str) -> str:
-    """`columns` of a dated summary's rows over the period: the whole months inside
-    it from the month rows, the days before and after them from the day rows.
-    Three branches, each a range of the read index (an OR of them is planned as
-    one scan over every day in between)."""
+    """`columns` and `n` of a dated summary's rows over the period, as `_cover`
+    plans it: month rows, day rows added, and day rows taken away (their `n`
+    negated). Five branches, each a range of the read index (an OR of them is
+    planned as one scan over every day in between); an empty range costs a probe."""
     branches = (
-        "s.bucket = 'day' AND s.day >= CAST(:date_from AS date)"
-        " AND s.day < CAST(:months_from AS date)",
-        "s.bucket = 'month' AND s.day >= CAST(:months_from AS date)"
-        " AND s.day < CAST(:months_to AS date)",
-        "s.bucket = 'day' AND s.day >= CAST(:months_to AS date)"
-        " AND s.day <= CAST(:date_to AS date)",
+        ("day", "lead", "s.n"),
+        ("month", "months", "s.n"),
+        ("day", "trail", "s.n"),
+        ("day", "lead_less", "-s.n"),
+        ("day", "trail_less", "-s.n"),
     )
     return (
         "("
         + "\n    UNION ALL ".join(
-            f"SELECT {columns} FROM {table} s WHERE {_SUMMARY_ROWS} AND {branch}"
-            for branch in branches
+            f"SELECT {columns}, {n} AS n FROM {table} s WHERE {_SUMMARY_ROWS}"
+            f" AND s.bucket = '{bucket}' AND s.day >= CAST(:{name}_from AS date)"
+            f" AND s.day < CAST(:{name}_to AS date)"
+            for bucket, name, n in branches
         )
         + ") AS s"
     )
@@ -166,7 +167,7 @@ SELECT {_GROUP} AS g, s.warning_type, GROUPING(s.warning_type) = 0 AS per_type,
        COALESCE(sum(s.n) FILTER (WHERE s.status = 'below_threshold'), 0) AS below_threshold,
        COALESCE(sum(s.n) FILTER (WHERE s.status = 'dismissed'), 0) AS dismissed,
        COALESCE(sum(s.n) FILTER (WHERE s.late), 0) AS late
-FROM {_dated_rows("summary_warnings", "s.region_code, s.warning_type, s.status, s.late, s.n")}
+FROM {_dated_rows("summary_warnings", "s.region_code, s.warning_type, s.status, s.late")}
 GROUP BY GROUPING SETS ((1), (1, s.warning_type))
 """
 
@@ -177,11 +178,7 @@ SELECT {_GROUP} AS g, s.days_to_decision, GROUPING(s.days_to_decision) = 0 AS pe
        COALESCE(sum(s.n) FILTER (WHERE s.event = 'decided'), 0) AS decided,
        COALESCE(sum(s.n) FILTER (WHERE s.event = 'decided' AND s.within_deadline), 0)
            AS decided_within_15_days
-FROM {
-    _dated_rows(
-        "summary_cases", "s.region_code, s.event, s.days_to_decision, s.within_deadline, s.n"
-    )
-}
+FROM {_dated_rows("summary_cases", "s.region_code, s.event, s.days_to_decision, s.within_deadline")}
 GROUP BY GROUPING SETS ((1), (1, s.days_to_decision))
 """
 
@@ -210,7 +207,7 @@ GROUP BY GROUPING SETS ((1), (1, s.monitoring_type), (1, s.status))
 
 _OBJECT_EVENTS = f"""
 SELECT {_GROUP} AS g, s.event, s.monitoring_type, sum(s.n) AS n
-FROM {_dated_rows("summary_object_events", "s.region_code, s.event, s.monitoring_type, s.n")}
+FROM {_dated_rows("summary_object_events", "s.region_code, s.event, s.monitoring_type")}
 GROUP BY 1, 2, 3
 """
 
@@ -269,14 +266,51 @@ def empty_figures() -> dict[str, Any]:
     }
 
 
-def _whole_months(period: Period) -> tuple[date, date]:
-    """[first, end) of the whole calendar months inside the period (empty if none)."""
-    start = period.date_from
-    if start.day != 1:
-        start = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    after = period.date_to + timedelta(days=1)
-    end = after.replace(day=1)
-    return (start, end) if start < end else (period.date_from, period.date_from)
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _cover(period: Period) -> dict[str, date]:
+    """How the dated summaries add up the period's days, as half-open ranges
+    `<name>_from`..`<name>_to`: `months` of month rows; `lead` and `trail` day
+    rows added before and after them; `lead_less` and `trail_less` day rows
+    taken away, where a month row with the days outside the period taken away
+    reads fewer rows than the days inside it (the current month of a period
+    ending today: its days after today hold nothing). Empty ranges are (d, d)."""
+    start, end = period.date_from, period.date_to + timedelta(days=1)
+    first, last = start.replace(day=1), (end - timedelta(days=1)).replace(day=1)
+    after_last = _next_month(last)
+    plan = dict.fromkeys(("lead", "trail", "lead_less", "trail_less"), (start, start))
+    if first == last:  # inside one month: its days, or the month less the others
+        if (end - start).days <= (start - first).days + (after_last - end).days:
+            return _named(plan | {"months": (start, start), "lead": (start, end)})
+        return _named(
+            plan
+            | {"months": (first, after_last), "lead_less": (first, start)}
+            | {"trail_less": (end, after_last)}
+        )
+    months_from, months_to = first, after_last
+    if start != first:
+        if (start - first).days < (_next_month(first) - start).days:
+            plan["lead_less"] = (first, start)
+        else:
+            months_from = _next_month(first)
+            plan["lead"] = (start, months_from)
+    if end != after_last:
+        if (after_last - end).days < (end - last).days:
+            plan["trail_less"] = (end, after_last)
+        else:
+            months_to = last
+            plan["trail"] = (last, end)
+    return _named(plan | {"months": (months_from, months_to)})
+
+
+def _named(plan: dict[str, tuple[date, date]]) -> dict[str, date]:
+    return {
+        f"{name}_{edge}": day
+        for name, r in plan.items()
+        for edge, day in zip(("from", "to"), r, strict=True)
+    }
 
 
 # The grains by level, coarsest first.
@@ -286,7 +320,6 @@ _GRAINS = sorted(LEVEL_DIGITS.items(), key=lambda grain: grain[1])
 def _summary_params(grouping: Grouping, period: Period) -> dict[str, Any]:
     # The coarsest grain whose rows still tell the groups apart.
     grain, digits = next((g, d) for g, d in _GRAINS if grouping.digits <= d)
-    months = _whole_months(period)
     county_from, county_to = prefix_range(
         region_prefix(grouping.region_code)[: LEVEL_DIGITS["county"]]
     )
@@ -296,10 +329,7 @@ def _summary_params(grouping: Grouping, period: Period) -> dict[str, Any]:
         "codes": sorted({pad(code[:digits]) for code in grouping.codes}),
         "county_from": county_from,
         "county_to": county_to,
-        "date_from": period.date_from,
-        "date_to": period.date_to,
-        "months_from": months[0],
-        "months_to": months[1],
+        **_cover(period),
     }
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import random
 import statistics
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import text
 
-from services.reporting.figures import Grouping, Period, _median, _whole_months, figures_by_group
+from services.reporting.figures import Grouping, Period, _cover, _median, figures_by_group
 from services.reporting.summaries import SUMMARIES, _on_events, recount, refresh_all
 from shared import clock
 from shared.db import Database
@@ -230,19 +231,57 @@ async def test_recounting_one_county_keeps_its_city_and_province_rows_in_step(se
     assert {row[0] for row in rows if row[1] == "province"} == {"610000"}
 
 
-def test_whole_months_of_a_period():
-    assert _whole_months(Period(date(2026, 1, 1), date(2026, 11, 23))) == (
-        date(2026, 1, 1),
+def _days_counted(plan: dict[str, date]) -> Counter:
+    """Each day the plan adds up, with how many times (negative: taken away)."""
+    counted: Counter = Counter()
+
+    def days(name: str):
+        day = plan[f"{name}_from"]
+        while day < plan[f"{name}_to"]:
+            yield day
+            day += timedelta(days=1)
+
+    for month in days("months"):
+        if month.day == 1:  # a month row stands for every day of its month
+            day = month
+            while day.month == month.month:
+                counted[day] += 1
+                day += timedelta(days=1)
+    for name, sign in (("lead", 1), ("trail", 1), ("lead_less", -1), ("trail_less", -1)):
+        for day in days(name):
+            counted[day] += sign
+    return +counted  # drops days added and taken away again
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_cover_of_a_period_counts_each_of_its_days_once(seed):
+    chooser = random.Random(seed)
+    for _ in range(200):
+        start = date(2025, 1, 1) + timedelta(days=chooser.randrange(700))
+        period = Period(start, start + timedelta(days=chooser.randrange(0, 120)))
+        plan = _cover(period)
+        assert all(plan[f"{n}_from"] <= plan[f"{n}_to"] for n in ("months", "lead", "trail"))
+        expected = Counter(
+            period.date_from + timedelta(days=i)
+            for i in range((period.date_to - period.date_from).days + 1)
+        )
+        assert _days_counted(plan) == expected, period
+
+
+def test_a_period_ending_today_reads_its_month_less_the_days_to_come():
+    plan = _cover(Period(date(2026, 1, 1), date(2026, 11, 24)))
+    assert (plan["months_from"], plan["months_to"]) == (date(2026, 1, 1), date(2026, 12, 1))
+    assert (plan["trail_less_from"], plan["trail_less_to"]) == (
+        date(2026, 11, 25),
+        date(2026, 12, 1),
+    )
+    assert plan["lead_from"] == plan["lead_to"] and plan["trail_from"] == plan["trail_to"]
+    early = _cover(Period(date(2026, 1, 1), date(2026, 11, 3)))  # 3 days, not 27 taken away
+    assert (early["months_to"], early["trail_from"], early["trail_to"]) == (
         date(2026, 11, 1),
+        date(2026, 11, 1),
+        date(2026, 11, 4),
     )
-    assert _whole_months(Period(date(2026, 1, 15), date(2026, 3, 31))) == (
-        date(2026, 2, 1),
-        date(2026, 4, 1),
-    )
-    assert _whole_months(Period(date(2025, 12, 2), date(2026, 1, 30))) == (
-        date(2025, 12, 2),
-        date(2025, 12, 2),
-    )  # no whole month: all days
 
 
 @pytest.mark.parametrize("seed", range(20))
