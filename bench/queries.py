@@ -156,7 +156,9 @@ async def _counts(db: Database) -> dict[str, Any]:
         return {t: await conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
 
 
-async def bench(url: str, size_name: str, requests: int, reuse: bool = False) -> dict[str, Any]:
+async def bench(
+    url: str, size_name: str, requests: int, reuse: bool = False, only: set[str] | None = None
+) -> dict[str, Any]:
     size = ALL_SIZES[size_name]
     db = Database(url, pool_size=5)
     use_database(db)
@@ -211,13 +213,17 @@ async def bench(url: str, size_name: str, requests: int, reuse: bool = False) ->
 
             health = await each([{}] * requests, REPORTING + "/healthz", "viewer")
             for name, (role, extra) in pages.items():
-                print(f"timing {name}", file=sys.stderr, flush=True)
-                results[name] = await each(page_params(deep, extra, requests), CASES, role)
-            print("timing household", file=sys.stderr, flush=True)
-            results["household"] = summary(
-                await timed_paths(client, household_paths, who["county"], warm_up=WARM_UP)
-            )
+                if only is None or name in only:
+                    print(f"timing {name}", file=sys.stderr, flush=True)
+                    results[name] = await each(page_params(deep, extra, requests), CASES, role)
+            if only is None or "household" in only:
+                print("timing household", file=sys.stderr, flush=True)
+                results["household"] = summary(
+                    await timed_paths(client, household_paths, who["county"], warm_up=WARM_UP)
+                )
             for name, (path, params) in reports.items():
+                if only is not None and name not in only:
+                    continue
                 print(f"timing {name}", file=sys.stderr, flush=True)
                 results[name] = await each([params] * requests, REPORTING + path, "viewer")
     finally:
@@ -243,12 +249,14 @@ def main() -> None:
         action="store_true",
         help="with DATABASE_URL: time the data set a previous run left there (if any)",
     )
+    parser.add_argument("--only", help="time only these queries (comma-separated names)")
     args = parser.parse_args()
     if args.requests < 1:
         parser.error("--requests must be at least 1")
     # One bench user calls faster than any person: no per-user rate limit here.
     os.environ["WARNEX_USER_RATE_LIMIT"] = ""
-    run(lambda url: bench(url, args.size, args.requests, args.reuse))
+    only = set(args.only.split(",")) if args.only else None
+    run(lambda url: bench(url, args.size, args.requests, args.reuse, only))
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reporting.buckets import BUCKETS, bucket_params
 from shared.catalog import (
     DEPARTMENTS,
     MEASURE_CATEGORIES,
@@ -134,24 +135,19 @@ _SUMMARY_ROWS = """s.grain = CAST(:grain AS text)
 
 
 def _dated_rows(table: str, columns: str) -> str:
-    """`columns` and `n` of a dated summary's rows over the period, as `_cover`
-    plans it: month rows, day rows added, and day rows taken away (their `n`
-    negated). Five branches, each a range of the read index (an OR of them is
-    planned as one scan over every day in between); an empty range costs a probe."""
-    branches = (
-        ("day", "lead", "s.n"),
-        ("month", "months", "s.n"),
-        ("day", "trail", "s.n"),
-        ("day", "lead_less", "-s.n"),
-        ("day", "trail_less", "-s.n"),
-    )
+    """`columns` and `n` of a dated summary's rows over the period, as
+    services/reporting/buckets.py plans them: the rows of each bucket to add,
+    and those to take away (their `n` negated). A branch per bucket and sign,
+    each probing the read index for its days (an OR of them is planned as one
+    scan over every day in between)."""
     return (
         "("
         + "\n    UNION ALL ".join(
-            f"SELECT {columns}, {n} AS n FROM {table} s WHERE {_SUMMARY_ROWS}"
-            f" AND s.bucket = '{bucket}' AND s.day >= CAST(:{name}_from AS date)"
-            f" AND s.day < CAST(:{name}_to AS date)"
-            for bucket, name, n in branches
+            f"SELECT {columns}, {'-' if name == 'less' else ''}s.n AS n FROM {table} s"
+            f" WHERE {_SUMMARY_ROWS} AND s.bucket = '{bucket}'"
+            f" AND s.day = ANY(CAST(:{bucket}_{name} AS date[]))"
+            for bucket in BUCKETS
+            for name in ("plus", "less")
         )
         + ") AS s"
     )
@@ -266,53 +262,6 @@ def empty_figures() -> dict[str, Any]:
     }
 
 
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def _cover(period: Period) -> dict[str, date]:
-    """How the dated summaries add up the period's days, as half-open ranges
-    `<name>_from`..`<name>_to`: `months` of month rows; `lead` and `trail` day
-    rows added before and after them; `lead_less` and `trail_less` day rows
-    taken away, where a month row with the days outside the period taken away
-    reads fewer rows than the days inside it (the current month of a period
-    ending today: its days after today hold nothing). Empty ranges are (d, d)."""
-    start, end = period.date_from, period.date_to + timedelta(days=1)
-    first, last = start.replace(day=1), (end - timedelta(days=1)).replace(day=1)
-    after_last = _next_month(last)
-    plan = dict.fromkeys(("lead", "trail", "lead_less", "trail_less"), (start, start))
-    if first == last:  # inside one month: its days, or the month less the others
-        if (end - start).days <= (start - first).days + (after_last - end).days:
-            return _named(plan | {"months": (start, start), "lead": (start, end)})
-        return _named(
-            plan
-            | {"months": (first, after_last), "lead_less": (first, start)}
-            | {"trail_less": (end, after_last)}
-        )
-    months_from, months_to = first, after_last
-    if start != first:
-        if (start - first).days < (_next_month(first) - start).days:
-            plan["lead_less"] = (first, start)
-        else:
-            months_from = _next_month(first)
-            plan["lead"] = (start, months_from)
-    if end != after_last:
-        if (after_last - end).days < (end - last).days:
-            plan["trail_less"] = (end, after_last)
-        else:
-            months_to = last
-            plan["trail"] = (last, end)
-    return _named(plan | {"months": (months_from, months_to)})
-
-
-def _named(plan: dict[str, tuple[date, date]]) -> dict[str, date]:
-    return {
-        f"{name}_{edge}": day
-        for name, r in plan.items()
-        for edge, day in zip(("from", "to"), r, strict=True)
-    }
-
-
 # The grains by level, coarsest first.
 _GRAINS = sorted(LEVEL_DIGITS.items(), key=lambda grain: grain[1])
 
@@ -329,7 +278,7 @@ def _summary_params(grouping: Grouping, period: Period) -> dict[str, Any]:
         "codes": sorted({pad(code[:digits]) for code in grouping.codes}),
         "county_from": county_from,
         "county_to": county_to,
-        **_cover(period),
+        **bucket_params(period.date_from, period.date_to),
     }
 
 

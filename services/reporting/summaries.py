@@ -5,7 +5,8 @@ Each summary row counts rows of a figure table that share every attribute a
 figure needs (figures.py holds the definitions of the figures themselves), at
 a grain per region level: `village` rows under the row's own region, `town`,
 `county`, `city` and `province` rows under the code of the region of that
-level holding it; dated summaries per `day` and per `month` (day = the 1st).
+level holding it; dated summaries per `day`, `month` and `year` (day = the
+first day of the month or year; services/reporting/buckets.py reads them).
 A change anywhere writes an event in its transaction; the consumer reads each
 event once (never skipping a late commit), so a summary is exact once the consumer has caught up:
 
@@ -63,18 +64,19 @@ def _values(rows: Iterable[tuple[object, ...]]) -> str:
 
 
 def _roll_up_dated(table: str, dims: str, where: str) -> str:
-    """The village months and the town and county grains of a dated summary,
-    from its village day rows."""
+    """The village months and years and the town and county grains of a dated
+    summary, from its village day rows."""
     dims_s = ", ".join(f"s.{d.strip()}" for d in dims.split(","))
-    grains = [("village", 12, "month")] + [
+    grains = [("village", 12, "month"), ("village", 12, "year")] + [
         (grain, LEVEL_DIGITS[grain], bucket)
         for grain in ("town", "county")
-        for bucket in ("day", "month")
+        for bucket in ("day", "month", "year")
     ]
     return f"""
 INSERT INTO {table} (county_code, grain, bucket, region_code, day, {dims}, n)
 SELECT s.county_code, g.grain, g.bucket, {_GRAIN_REGION},
-       CASE g.bucket WHEN 'day' THEN s.day ELSE CAST(date_trunc('month', s.day) AS date) END,
+       CASE g.bucket WHEN 'day' THEN s.day
+            ELSE CAST(date_trunc(g.bucket, s.day) AS date) END,
        {dims_s}, sum(s.n)
 FROM {table} s
 CROSS JOIN (VALUES {_values(grains)}) AS g(grain, digits, bucket)
@@ -183,12 +185,16 @@ async def add_warning_deltas(session: AsyncSession, deltas: dict[_WarningKey, in
     """Apply `deltas` to every grain and bucket in one statement."""
     rows: defaultdict[tuple[object, ...], int] = defaultdict(int)
     for (county, region, day, warning_type, status, late), n in deltas.items():
-        month = day.replace(day=1)
+        buckets = (
+            ("day", day),
+            ("month", day.replace(day=1)),
+            ("year", day.replace(month=1, day=1)),
+        )
         for grain, digits in LEVEL_DIGITS.items():
             place = pad(region[:digits])
             # Above the county, rows are keyed by the region's own code (see _ABOVE_COUNTY).
             key = county if digits >= LEVEL_DIGITS["county"] else place[:6]
-            for bucket, when in (("day", day), ("month", month)):
+            for bucket, when in buckets:
                 rows[(key, when, grain, bucket, place, warning_type, status, late)] += n
     if not rows:
         return

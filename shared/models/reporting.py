@@ -65,7 +65,7 @@ class WarningSummary(SQLModel, table=True):
     county_code: str = Field(sa_column=_key(CountyCode))
     day: date = Field(sa_column=_key(Date))
     grain: str = Field(sa_column=_key(_Grain))
-    bucket: str = Field(sa_column=_key(_Grain))  # day | month
+    bucket: str = Field(sa_column=_key(_Grain))  # day | month | year
     region_code: str = Field(sa_column=_key(RegionCode))
     warning_type: str = Field(sa_column=_key(_Code))
     status: str = Field(sa_column=_key(_Code))

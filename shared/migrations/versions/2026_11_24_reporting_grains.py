@@ -1,9 +1,10 @@
-"""Reporting summaries: city and province grains, and covering read indexes.
+"""Reporting summaries: city and province grains, year buckets, covering read indexes.
 
 A province's overview added up every county-grain day row of its counties
 (800k rows at province size); a grain per level lets each region add up only
 its own grain's rows, and a city's or province's rows are kept once for the
-whole region rather than per county. The read indexes now carry every column the figures
+whole region rather than per county. Year rows let a period ending today be
+read as its year less the days to come. The read indexes now carry every column the figures
 sum, so those rows are read from the index alone.
 
 Revision ID: 0008
@@ -44,6 +45,16 @@ def upgrade() -> None:
             f'ix_{table}_read', table, _keys(dated), unique=False,
             postgresql_include=['county_code', *dimensions, 'n'],
         )
+        if dated:
+            # Year rows: a period ending today reads its year less the days to come.
+            dims = ', '.join(dimensions)
+            op.execute(
+                f"INSERT INTO {table} (county_code, grain, region_code, bucket, day, {dims}, n)"
+                f" SELECT county_code, grain, region_code, 'year',"
+                f" CAST(date_trunc('year', day) AS date), {dims}, sum(n) FROM {table}"
+                f" WHERE bucket = 'month' GROUP BY county_code, grain, region_code,"
+                f" date_trunc('year', day), {dims}"
+            )
         # A city's or province's rows add up the county-grain rows inside it,
         # keyed by its own code cut to six digits (services/reporting/summaries.py).
         keys = ', '.join([*(['bucket', 'day'] if dated else []), *dimensions])
@@ -59,5 +70,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table, (dated, _dimensions) in _TABLES.items():
         op.execute(f"DELETE FROM {table} WHERE grain IN ('city', 'province')")
+        if dated:
+            op.execute(f"DELETE FROM {table} WHERE bucket = 'year'")
         op.drop_index(f'ix_{table}_read', table_name=table)
         op.create_index(f'ix_{table}_read', table, _keys(dated), unique=False)

@@ -13,7 +13,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from services.reporting.figures import Grouping, Period, _cover, _median, figures_by_group
+from services.reporting.buckets import BUCKETS, bucket_params
+from services.reporting.figures import Grouping, Period, _median, figures_by_group
 from services.reporting.summaries import SUMMARIES, _on_events, recount, refresh_all
 from shared import clock
 from shared.db import Database
@@ -231,57 +232,45 @@ async def test_recounting_one_county_keeps_its_city_and_province_rows_in_step(se
     assert {row[0] for row in rows if row[1] == "province"} == {"610000"}
 
 
-def _days_counted(plan: dict[str, date]) -> Counter:
-    """Each day the plan adds up, with how many times (negative: taken away)."""
+def _days_counted(params: dict[str, list[date]]) -> Counter:
+    """Each day the planned rows add up, with how many times (negative: taken away)."""
     counted: Counter = Counter()
-
-    def days(name: str):
-        day = plan[f"{name}_from"]
-        while day < plan[f"{name}_to"]:
-            yield day
-            day += timedelta(days=1)
-
-    for month in days("months"):
-        if month.day == 1:  # a month row stands for every day of its month
-            day = month
-            while day.month == month.month:
-                counted[day] += 1
-                day += timedelta(days=1)
-    for name, sign in (("lead", 1), ("trail", 1), ("lead_less", -1), ("trail_less", -1)):
-        for day in days(name):
-            counted[day] += sign
-    return +counted  # drops days added and taken away again
+    for bucket in BUCKETS:
+        for name, sign in (("plus", 1), ("less", -1)):
+            for first in params[f"{bucket}_{name}"]:
+                day = first
+                while day == first or (
+                    bucket != "day"
+                    and (day.month == first.month or bucket == "year")
+                    and day.year == first.year
+                ):
+                    counted[day] += sign
+                    day += timedelta(days=1)
+    return Counter({day: n for day, n in counted.items() if n})
 
 
 @pytest.mark.parametrize("seed", range(10))
-def test_the_cover_of_a_period_counts_each_of_its_days_once(seed):
+def test_the_rows_planned_for_a_period_count_each_of_its_days_once(seed):
     chooser = random.Random(seed)
     for _ in range(200):
-        start = date(2025, 1, 1) + timedelta(days=chooser.randrange(700))
-        period = Period(start, start + timedelta(days=chooser.randrange(0, 120)))
-        plan = _cover(period)
-        assert all(plan[f"{n}_from"] <= plan[f"{n}_to"] for n in ("months", "lead", "trail"))
+        start = date(2024, 1, 1) + timedelta(days=chooser.randrange(1000))
+        period = Period(start, start + timedelta(days=chooser.randrange(0, 800)))
         expected = Counter(
             period.date_from + timedelta(days=i)
             for i in range((period.date_to - period.date_from).days + 1)
         )
-        assert _days_counted(plan) == expected, period
+        assert _days_counted(bucket_params(period.date_from, period.date_to)) == expected, period
 
 
-def test_a_period_ending_today_reads_its_month_less_the_days_to_come():
-    plan = _cover(Period(date(2026, 1, 1), date(2026, 11, 24)))
-    assert (plan["months_from"], plan["months_to"]) == (date(2026, 1, 1), date(2026, 12, 1))
-    assert (plan["trail_less_from"], plan["trail_less_to"]) == (
-        date(2026, 11, 25),
-        date(2026, 12, 1),
-    )
-    assert plan["lead_from"] == plan["lead_to"] and plan["trail_from"] == plan["trail_to"]
-    early = _cover(Period(date(2026, 1, 1), date(2026, 11, 3)))  # 3 days, not 27 taken away
-    assert (early["months_to"], early["trail_from"], early["trail_to"]) == (
-        date(2026, 11, 1),
-        date(2026, 11, 1),
-        date(2026, 11, 4),
-    )
+def test_a_period_ending_today_reads_its_year_less_what_is_still_to_come():
+    plan = bucket_params(date(2026, 1, 1), date(2026, 11, 24))
+    assert plan["year_plus"] == [date(2026, 1, 1)]
+    assert plan["month_less"] == [date(2026, 12, 1)]
+    assert plan["day_less"] == [date(2026, 11, d) for d in range(25, 31)]
+    assert not (plan["month_plus"] or plan["day_plus"] or plan["year_less"])
+    early = bucket_params(date(2026, 3, 1), date(2026, 5, 3))  # 3 days, not 28 taken away
+    assert early["month_plus"] == [date(2026, 3, 1), date(2026, 4, 1)]
+    assert early["day_plus"] == [date(2026, 5, d) for d in (1, 2, 3)]
 
 
 @pytest.mark.parametrize("seed", range(20))
