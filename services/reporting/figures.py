@@ -35,8 +35,11 @@ Definitions (the period is `date_from`..`date_to`, both included):
   the ingest service computes them (a rolling due time of last push + cadence).
 
 The counts come from the summary tables (services/reporting/summaries.py),
-which count these same rows per village and county and are kept current from
-the event stream; their SQL is where each count above is taken from the rows.
+which count these same rows per region of every level, and per day, month and
+year, and are kept current from the event stream; their SQL is where each
+count above is taken from the rows. A request reads its groups' own grain,
+and the fewest day, month and year rows that add up to its period
+(services/reporting/buckets.py).
 
 Rates are fractions from 0 to 1, rounded to four decimals. Figures recorded
 at a region above the grouping level (an unmatched warning filed at the
