@@ -43,10 +43,9 @@ from typing import Any
 
 import httpx
 from harness import run, summary, timed
-from reporting_scale import SIZES, Size, generate
+from reporting_scale import SIZES, Size, load_data_set, vacuum_analyze
 from sqlalchemy import text
 
-from services.reporting.summaries import refresh_all
 from shared.auth import issue_token
 from shared.db import Database, use_database
 from shared.migrate import migrate
@@ -168,19 +167,8 @@ async def bench(
             print("reusing the data set already in the database", file=sys.stderr, flush=True)
             counts, county = await _counts(db), await _first_county(db)
         else:
-            print(f"generating the {size_name} data set", file=sys.stderr, flush=True)
-            counts = await generate(db, size)
-            county = counts.pop("county")
-            print("recounting the summaries", file=sys.stderr, flush=True)
-            started = time.perf_counter()
-            async with db.transaction() as session:
-                await refresh_all(session)
-            counts["summary_refresh_seconds"] = round(time.perf_counter() - started, 1)
-        # What autovacuum does in a while: statistics, and the visibility map that
-        # lets the summaries' covering indexes answer without the heap.
-        async with db.engine.connect() as conn:
-            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.execute(text("VACUUM ANALYZE"))
+            counts, county = await load_data_set(db, size, size_name)
+        await vacuum_analyze(db)
         who = await tokens(county)
         deep = await cursors(db, county[:6], requests)
         households = await household_ids(db, county[:6], requests)
