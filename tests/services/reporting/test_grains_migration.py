@@ -8,15 +8,12 @@ from sqlalchemy import text
 
 from services.reporting.summaries import refresh_all
 from shared.migrate import alembic_config
+from shared.models import metadata
 from tests.services.reporting.dataset import load_dataset
 
-TABLES = (
-    "summary_warnings",
-    "summary_cases",
-    "summary_open_cases",
-    "summary_objects",
-    "summary_object_events",
-    "summary_measures",
+# The summary tables kept per grain.
+TABLES = tuple(
+    t.name for t in metadata.sorted_tables if t.name.startswith("summary_") and "grain" in t.c
 )
 
 

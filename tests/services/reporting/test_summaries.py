@@ -19,6 +19,7 @@ from services.reporting.summaries import SUMMARIES, _on_events, recount, refresh
 from shared import clock
 from shared.db import Database
 from shared.events import EventRecord, position
+from shared.models import metadata
 from tests.services.identification.id_helpers import register, staff_headers
 from tests.services.identification.test_cases_from_warnings import (
     fresh_client as fresh_client,  # a fixture
@@ -34,15 +35,8 @@ from tests.services.warning_ingest.ingest_helpers import (
     record,
 )
 
-SUMMARY_TABLES = (
-    "summary_warnings",
-    "summary_cases",
-    "summary_open_cases",
-    "summary_objects",
-    "summary_object_events",
-    "summary_measures",
-    "summary_persons",
-)
+# Every summary table, so that a new one is compared too.
+SUMMARY_TABLES = tuple(t.name for t in metadata.sorted_tables if t.name.startswith("summary_"))
 OVERVIEW = "/reporting/v1/overview"
 
 
