@@ -51,6 +51,11 @@ ORDER BY w.received_at DESC, w.warning_id DESC
 """
 
 
+def age_on(born: date, today: date) -> int:
+    """Full years of age on `today`."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
 async def _rows(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(row) for row in (await session.execute(text(sql), params)).mappings()]
 
@@ -95,6 +100,12 @@ async def household_view(
             member["id_number"] = member["id_masked"]
     for member in members:
         del member["id_sealed"], member["id_masked"]
+        born = member.pop("birth_date")
+        member["age"] = age_on(born, today)
+        # Digits 7-14 of an ID number are the birth date: with it beside the
+        # mask, the full number is rebuilt without the audited reveal.
+        if reveal:
+            member["birth_date"] = born
     objects = await _rows(session, _OBJECTS, key)
     cases = await _rows(session, _CASES, key)
     warnings = await _rows(session, _WARNINGS, {**key, "region_code": household["region_code"]})

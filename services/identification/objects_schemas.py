@@ -48,7 +48,11 @@ class MemberOut(BaseModel):
     labour_capacity: str
     disability_grade: int | None
     in_school: bool
-    birth_date: date | None = None
+    age: int = Field(description="Full years of age today")
+    birth_date: date | None = Field(
+        default=None,
+        description="Only when revealed: the masked digits of an ID number are the birth date",
+    )
     sex: str | None = None
 
 

@@ -81,7 +81,8 @@ async def test_household_view_masks_ids_and_shows_members_object_cases_and_warni
     members = body["members"]
     assert [m["id_number"] for m in members] == [masked(1), masked(2)]
     assert [m["relation"] for m in members] == ["head", "child"]
-    assert members[0]["labour_capacity"] == "full" and members[0]["birth_date"]
+    assert members[0]["labour_capacity"] == "full" and members[0]["age"] == 46
+    assert members[0]["birth_date"] is None
     assert body["monitoring_object"]["object_id"] == object_id
     assert [o["object_id"] for o in body["monitoring_objects"]] == [object_id]
     assert [c["case_id"] for c in body["cases"]] == [case["case_id"]]
