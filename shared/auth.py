@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -29,7 +29,7 @@ from shared.errors import Forbidden, NotFound, Unauthenticated
 from shared.models import Principal as PrincipalRow
 from shared.pii import derive_key
 from shared.rate_limits import check_rate
-from shared.regions import covers, is_well_formed
+from shared.regions import covers, is_well_formed, region_level
 from shared.settings import get_settings
 
 COUNTY_STAFF = "county_staff"
@@ -39,6 +39,9 @@ VIEWER = "viewer"
 ADMIN = "admin"
 STAFF_ROLES = (COUNTY_STAFF, TOWNSHIP_STAFF, VILLAGE_STAFF)
 ROLES = (*STAFF_ROLES, VIEWER, ADMIN)
+
+# A staff role works at one level: its scope is a region of that level.
+STAFF_LEVELS = {COUNTY_STAFF: "county", TOWNSHIP_STAFF: "town", VILLAGE_STAFF: "village"}
 
 TOKEN_PREFIX = "wx_"  # noqa: S105 (a prefix that makes leaked tokens greppable)
 
@@ -85,6 +88,15 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+def scope_problem(role: str, region_code: str) -> str | None:
+    """Why a user of `role` cannot have `region_code` as scope (a staff role
+    works at its own level: county staff for a county, and so on); None if it can."""
+    level = STAFF_LEVELS.get(role)
+    if level is not None and region_level(region_code) != level:
+        return f"{role} works for a {level}; {region_code} is a {region_level(region_code)}"
+    return None
+
+
 async def issue_token(
     session: AsyncSession,
     *,
@@ -101,6 +113,9 @@ async def issue_token(
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if region_code is None or not is_well_formed(region_code):
             raise ValueError("a user needs a well-formed 12-digit region code as scope")
+        problem = scope_problem(role, region_code)
+        if problem is not None:
+            raise ValueError(problem)
     elif not department:
         raise ValueError("a client needs a department")
     token = new_token()
@@ -137,14 +152,31 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
+def _statement_timeout() -> ColumnElement[str]:
+    """The caller's statement timeout, set for the rest of the request's
+    transaction in the same round trip that finds the caller."""
+    timeouts = {
+        caller: f"{round(s * 1000)}ms" for caller, s in get_settings().statement_timeouts().items()
+    }
+    # A department client has no role: it is timed as `client`.
+    caller = func.coalesce(col(PrincipalRow.role), col(PrincipalRow.kind))
+    return func.set_config(
+        "statement_timeout", case(timeouts, value=caller, else_=timeouts["client"]), True
+    )
+
+
 async def authenticate(request: Request, session: SessionDep) -> Principal:
-    """The calling principal; 401 for a missing, unknown, revoked or expired token."""
+    """The calling principal; 401 for a missing, unknown, revoked or expired token.
+    The request's statements from here on are bounded by the caller's timeout."""
     token = _bearer(request)
-    row = (
+    found = (
         await session.execute(
-            select(PrincipalRow).where(col(PrincipalRow.token_hash) == hash_token(token))
+            select(PrincipalRow, _statement_timeout()).where(
+                col(PrincipalRow.token_hash) == hash_token(token)
+            )
         )
-    ).scalar_one_or_none()
+    ).first()
+    row = found[0] if found is not None else None
     now = clock.now()
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
         raise Unauthenticated("The token is unknown, revoked or expired.")

@@ -18,6 +18,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -228,6 +229,21 @@ def _is_database_down(exc: BaseException) -> bool:
     return False
 
 
+def _is_database_busy(exc: BaseException) -> bool:
+    """No pooled connection came free in time, or a statement ran past the
+    caller's statement timeout (SQLSTATE 57014)."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) == "57014":
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every 4xx/5xx of `app` as problem+json."""
 
@@ -277,6 +293,17 @@ def install_error_handlers(app: FastAPI) -> None:
                 headers={"Retry-After": "5", **headers},
                 extra=ids,
             )
+        if _is_database_busy(exc):
+            log.warning("database_busy", error_type=type(exc).__name__)
+            return problem_response(
+                503,
+                title="Service busy",
+                type_="urn:warnex:problem:database_busy",
+                detail="The request took longer than its limit; try again shortly.",
+                errors=[],
+                headers={"Retry-After": "5", **headers},
+                extra=ids,
+            )
         log.error("unhandled_error", error_type=type(exc).__name__, frames=_frames(exc))
         return problem_response(
             500,
@@ -292,6 +319,6 @@ def install_error_handlers(app: FastAPI) -> None:
     # The database's errors get a handler of their own: one registered for
     # `Exception` alone runs in Starlette's outermost middleware, which re-raises
     # after answering, so the server drops the client's keep-alive connection.
-    for database_error in (DBAPIError, InterfaceError, OSError):
+    for database_error in (DBAPIError, InterfaceError, OSError, PoolTimeout):
         app.add_exception_handler(database_error, unexpected)
     app.add_exception_handler(Exception, unexpected)

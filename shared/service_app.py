@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from shared.db import close_database, get_database, open_database
 from shared.errors import PROBLEM_MEDIA_TYPE, ServiceUnavailable, install_error_handlers
-from shared.limits import BodyLimitMiddleware
+from shared.limits import BodyMiddleware
 from shared.migrate import head_revision
 from shared.observability import RequestLogMiddleware, configure_logging, metrics_endpoint
 from shared.settings import get_settings
@@ -125,10 +125,12 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     for router in spec.routers:
         app.include_router(router)
     app.add_middleware(
-        BodyLimitMiddleware,
+        BodyMiddleware,
         limit=settings.body_limit_bytes,
         bulk_limit=settings.bulk_body_limit_bytes,
         bulk_paths=tuple(spec.prefix + p for p in spec.bulk_paths),
+        idle_seconds=settings.body_idle_seconds,
+        deadline_seconds=settings.body_deadline_seconds,
     )
     app.add_middleware(RequestLogMiddleware, service=spec.name)
     _document_problems(app)

@@ -63,6 +63,17 @@ def new_secret() -> str:
     return base64.b64encode(secrets.token_bytes(MIN_SECRET_BYTES)).decode()
 
 
+# Pushes and county work load and recount in bulk; a viewer only reads figures.
+STATEMENT_TIMEOUTS: dict[str, float] = {
+    "client": 120.0,
+    "admin": 600.0,
+    "county_staff": 120.0,
+    "township_staff": 30.0,
+    "village_staff": 30.0,
+    "viewer": 15.0,
+}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="WARNEX_",
@@ -84,6 +95,14 @@ class Settings(BaseSettings):
 
     body_limit_bytes: int = 1024 * 1024
     bulk_body_limit_bytes: int = 64 * 1024 * 1024
+    # A body is read whole before its request touches the database
+    # (shared/limits.py): 408 once it stalls this long, or takes longer in all.
+    body_idle_seconds: float = Field(default=10.0, gt=0)
+    body_deadline_seconds: float = Field(default=600.0, gt=0)
+    # The longest one SQL statement of a request may run, by who asks
+    # (`client` for department clients, else the user's role): a request never
+    # holds a pooled connection for long. Merged over STATEMENT_TIMEOUTS.
+    statement_timeout_seconds: dict[str, float] = Field(default_factory=dict)
     # Requests per principal and process (shared/rate_limits.py); empty turns it off.
     client_rate_limit: str = "200/second"
     user_rate_limit: str = "50/second"
@@ -93,6 +112,23 @@ class Settings(BaseSettings):
     # for a replica that should only answer requests, and by most tests.
     run_workers: bool = True
     consumer_poll_seconds: float = 1.0
+
+    @field_validator("statement_timeout_seconds")
+    @classmethod
+    def _statement_timeouts(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(STATEMENT_TIMEOUTS))
+        if unknown:
+            raise ValueError(
+                f"statement timeouts are kept for {', '.join(STATEMENT_TIMEOUTS)}; "
+                f"not for {', '.join(unknown)}"
+            )
+        if any(seconds <= 0 for seconds in value.values()):
+            raise ValueError("a statement timeout must be more than 0 seconds")
+        return {**STATEMENT_TIMEOUTS, **value}
+
+    def statement_timeouts(self) -> dict[str, float]:
+        """Seconds per caller kind: the shipped values with this deployment's over them."""
+        return {**STATEMENT_TIMEOUTS, **self.statement_timeout_seconds}
 
     @field_validator("timezone")
     @classmethod
