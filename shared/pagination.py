@@ -1,16 +1,22 @@
 """Keyset pages: `{"items": [...], "next_cursor": "..." | null}`.
 
-A cursor is the sort key of the last item of a page, base64url-encoded JSON. It
-stays right when rows are inserted between two requests (unlike an offset), and
-each page is one index range scan however deep the caller reads.
+A cursor is the sort key of the last item of a page, base64url-encoded JSON,
+with a keyed tag (HMAC-SHA256 under a key derived from the secret). It stays
+right when rows are inserted between two requests (unlike an offset), and each
+page is one index range scan however deep the caller reads. The tag is checked
+before anything in the cursor is parsed: a cursor we did not make, or one
+edited by hand, is a 422 `invalid_cursor` and never reaches SQL.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
@@ -21,6 +27,8 @@ from sqlalchemy import ColumnElement, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import invalid
+from shared.pii import derive_key
+from shared.settings import get_settings
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
@@ -57,9 +65,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_TAG_BYTES = 16
+
+
+@lru_cache(maxsize=1)
+def _cursor_key() -> bytes:
+    return derive_key(get_settings().secret_bytes(), "cursor-tag")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _tag(raw: bytes) -> bytes:
+    return hmac.new(_cursor_key(), raw, hashlib.sha256).digest()[:_TAG_BYTES]
+
+
 def encode_cursor(key: Sequence[Any]) -> str:
     raw = orjson.dumps([_plain(v) for v in key])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{_b64(raw)}.{_b64(_tag(raw))}"
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 _PARSERS: dict[type, Callable[[Any], Any]] = {
@@ -74,7 +102,10 @@ _PARSERS: dict[type, Callable[[Any], Any]] = {
 def decode_cursor(cursor: str, types: Sequence[type]) -> tuple[Any, ...]:
     """The key a cursor holds, typed as `types`; 422 for a cursor we did not make."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        body, _, tag = cursor.partition(".")
+        raw = _unb64(body)
+        if not hmac.compare_digest(_unb64(tag), _tag(raw)):
+            raise ValueError
         values = orjson.loads(raw)
         if not isinstance(values, list) or len(values) != len(types):
             raise ValueError
