@@ -23,9 +23,10 @@ from sqlmodel import col
 
 from shared import catalog, clock
 from shared.audit import record
-from shared.auth import ROLES, Principal, hash_token, issue_token
+from shared.auth import ROLES, Principal, hash_token, issue_token, scope_problem
 from shared.db import close_database
 from shared.models import Principal as PrincipalRow
+from shared.models import Region as RegionRow
 from shared.regions import InvalidRegionCode, region_level
 from shared.settings import get_settings, new_secret
 
@@ -72,6 +73,11 @@ ExpiresDays = Annotated[
 ]
 
 
+async def _region_known(session: AsyncSession, code: str) -> bool:
+    known = select(col(RegionRow.code)).where(col(RegionRow.code) == code)
+    return bool(await session.scalar(known))
+
+
 def _issue(
     *,
     kind: Literal["client", "user"],
@@ -87,6 +93,12 @@ def _issue(
         db = await open_migrated()
         try:
             async with db.transaction() as session:
+                if kind == "user" and not await _region_known(session, scope["region_code"]):
+                    raise typer.BadParameter(
+                        f"{scope['region_code']} is not a loaded region "
+                        "(load them with `warnex import regions` first)",
+                        param_hint="--region",
+                    )
                 principal, token = await issue_token(
                     session, kind=kind, name=name, expires_at=expires_at, **scope
                 )
@@ -141,7 +153,12 @@ def create_user(
     name: Annotated[str, typer.Option(callback=_name, help="The user's name.")],
     expires_days: ExpiresDays = None,
 ) -> None:
-    """Create a staff, viewer or admin user and print its token once."""
+    """Create a staff, viewer or admin user and print its token once. A staff
+    role's region is of its level (county staff: a county), and the region is
+    one loaded with `warnex import regions`."""
+    problem = scope_problem(role, region)
+    if problem is not None:
+        raise typer.BadParameter(problem, param_hint="--region")
     _issue(
         kind="user",
         name=name,

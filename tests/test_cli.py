@@ -20,7 +20,7 @@ import httpx
 import pytest
 from click.testing import Result
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
@@ -96,6 +96,29 @@ async def api(fresh_db: Database) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=whoami_app(fresh_db))
     async with httpx.AsyncClient(transport=transport, base_url="http://warnex.test") as c:
         yield c
+
+
+KNOWN_REGIONS = [
+    ("610000000000", "陕西省", "province", None),
+    ("610300000000", "宝鸡市", "city", "610000000000"),
+    ("610326000000", "眉县", "county", "610300000000"),
+    ("610326100000", "首善街道", "town", "610326000000"),
+    ("610326100201", "第一村", "village", "610326100000"),
+]
+
+
+@pytest.fixture
+async def known_regions(fresh_db: Database) -> None:
+    """The regions `warnex import regions` would have loaded."""
+    async with fresh_db.transaction() as s:
+        for code, name, level, parent in KNOWN_REGIONS:
+            await s.execute(
+                text(
+                    "INSERT INTO regions (code, name, level, parent_code)"
+                    " VALUES (:code, :name, :level, :parent)"
+                ),
+                {"code": code, "name": name, "level": level, "parent": parent},
+            )
 
 
 def create_user(role: str, region: str, name: str) -> list[str]:
@@ -176,7 +199,7 @@ def test_the_department_codes_are_the_ten_of_the_catalog():
     assert len(DEPARTMENTS) == len(set(DEPARTMENTS)) == 10
 
 
-async def test_create_user_prints_a_token_with_the_role_and_scope(warnex, api):
+async def test_create_user_prints_a_token_with_the_role_and_scope(warnex, api, known_regions):
     result = await warnex(*create_user("county_staff", "610326000000", "张三"))
     response = await api.get("/me", headers={"Authorization": f"Bearer {token_of(result)}"})
     assert response.status_code == 200
@@ -206,6 +229,37 @@ async def test_create_user_refuses_bad_options(warnex, args):
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("role", "region", "why"),
+    [
+        ("county_staff", "610300000000", "works for a county; 610300000000 is a city"),
+        ("county_staff", "610326100000", "is a town"),
+        ("township_staff", "610326000000", "works for a town"),
+        ("village_staff", "610326100000", "works for a village"),
+        ("county_staff", "610327000000", "not a loaded region"),
+        ("viewer", "620000000000", "not a loaded region"),
+    ],
+)
+async def test_create_user_refuses_a_scope_that_does_not_fit_the_role(
+    warnex, fresh_db, known_regions, role, region, why
+):
+    result = await warnex(*create_user(role, region, "赵六"), exit_code=2)
+    # rich draws the message in a box, wrapped: read it as plain words.
+    assert why in " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
+    async with fresh_db.transaction() as s:
+        assert list((await s.execute(select(PrincipalRow))).scalars()) == []
+
+
+@pytest.mark.parametrize(
+    ("role", "region"),
+    [("viewer", "610000000000"), ("admin", "610300000000"), ("village_staff", "610326100201")],
+)
+async def test_viewers_and_admins_take_any_level_and_staff_their_own(
+    warnex, known_regions, role, region
+):
+    token_of(await warnex(*create_user(role, region, "赵六")))
+
+
 async def test_revoke_by_token_makes_the_token_fail_at_once(warnex, api, fresh_db):
     token = token_of(await warnex("admin", "create-client", "--department", "housing"))
     headers = {"Authorization": f"Bearer {token}"}
@@ -220,7 +274,9 @@ async def test_revoke_by_token_makes_the_token_fail_at_once(warnex, api, fresh_d
     assert actions == ["principal.created", "principal.revoked"]
 
 
-async def test_revoke_by_principal_id_and_again_changes_nothing(warnex, api, fresh_db):
+async def test_revoke_by_principal_id_and_again_changes_nothing(
+    warnex, api, fresh_db, known_regions
+):
     token = token_of(await warnex(*create_user("viewer", "610326000000", "李四")))
     headers = {"Authorization": f"Bearer {token}"}
     principal_id = (await api.get("/me", headers=headers)).json()["id"]
@@ -243,7 +299,7 @@ async def test_revoke_of_an_unknown_token_or_id_fails_without_echoing_it(warnex)
         assert target not in result.stdout + result.stderr
 
 
-async def test_list_principals_shows_who_without_tokens(warnex, fresh_db):
+async def test_list_principals_shows_who_without_tokens(warnex, fresh_db, known_regions):
     client = token_of(await warnex("admin", "create-client", "--department", "water"))
     user = token_of(await warnex(*create_user("township_staff", "610326100000", "王五")))
     await warnex("admin", "revoke", user)

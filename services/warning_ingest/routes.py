@@ -20,6 +20,7 @@ from services.warning_ingest.warnings import get_receipt, get_warning, list_warn
 from shared import clock
 from shared.auth import (
     ADMIN,
+    COUNTY_STAFF,
     CountyStaff,
     CurrentPrincipal,
     Department,
@@ -84,13 +85,15 @@ async def post_batch(
 @router.get(
     "/batches/{batch_id}",
     response_model=Receipt,
-    summary="A batch's receipt (the pushing department, staff)",
+    summary="A batch's receipt (the pushing department, county staff, admins)",
 )
 async def get_batch(
     batch_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
-    if principal.kind == "user" and not (principal.is_staff or principal.role == ADMIN):
-        raise Forbidden("Only the pushing department and staff read receipts.")
+    # A receipt covers every county of the push, so staff below the county do
+    # not read it.
+    if principal.kind == "user" and principal.role not in (COUNTY_STAFF, ADMIN):
+        raise Forbidden("Only the pushing department, county staff and admins read receipts.")
     receipt = await get_receipt(session, batch_id=batch_id)
     if receipt is None or (principal.kind == "client" and receipt["client_id"] != principal.id):
         raise NotFound()

@@ -212,9 +212,10 @@ ROWS: list[Row] = [
         # Another department's client: 404 (the receipt is not theirs).
         _base(
             **{c: "404" for c in CLIENTS},
-            **{c: "ok" for c in (*STAFF_IN, *STAFF_OUT)},
+            # A receipt spans the counties of the push: county staff only.
+            **{c: "403" for c in (*STAFF_IN, *STAFF_OUT)},
         )
-        | {f"client:{PUSHER}": "ok", ADMIN: "ok"},
+        | {f"client:{PUSHER}": "ok", ADMIN: "ok", "county_in": "ok", "county_out": "ok"},
     ),
     Row("GET", IG + "/warnings", staff(), query=IN_VILLAGE),
     Row("GET", IG + "/unmatched", staff(), query=IN_VILLAGE),
