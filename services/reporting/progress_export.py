@@ -11,6 +11,9 @@
 Headers are the columns' Chinese labels, in the JSON's column order. Cells
 hold the JSON's values: counts as numbers, the coverage rate as a fraction
 (0..1), `level` as its Chinese label (乡镇, 村, 合计), null as an empty cell.
+Text that a spreadsheet would run as a formula is neutralised
+(shared/spreadsheets.py).
+
 Both are named `progress_table_<region>_<year>.<ext>` (ASCII) with a Chinese
 `filename*` (RFC 5987).
 """
@@ -26,6 +29,7 @@ from urllib.parse import quote
 from openpyxl import Workbook
 
 from services.reporting.progress_table import COLUMNS, LEVEL_LABELS
+from shared.spreadsheets import csv_cells, xlsx_cells
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -63,7 +67,7 @@ def to_csv(table: dict[str, Any]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(_headers())
     for cells in _cells(table):
-        writer.writerow(["" if value is None else value for value in cells])
+        writer.writerow(csv_cells(cells))
     return buffer.getvalue().encode("utf-8")
 
 
@@ -72,10 +76,10 @@ def to_xlsx(table: dict[str, Any]) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_TITLE)
     sheet.freeze_panes = f"C{XLSX_HEADER_ROW + 1}"
-    sheet.append([title(table)])
-    sheet.append(_headers())
+    sheet.append(xlsx_cells(sheet, [title(table)]))
+    sheet.append(xlsx_cells(sheet, _headers()))
     for cells in _cells(table):
-        sheet.append(cells)
+        sheet.append(xlsx_cells(sheet, cells))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
