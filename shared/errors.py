@@ -156,6 +156,7 @@ _CODES = {
     "date_parsing": "invalid_date",
     "date_from_datetime_parsing": "invalid_date",
     "date_from_datetime_inexact": "invalid_date",
+    "date_out_of_range": "date_out_of_range",
 }
 
 

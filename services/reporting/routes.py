@@ -19,6 +19,7 @@ from services.reporting.overview import overview, region_rows, rows_level
 from services.reporting.schemas import Overview, RegionRows
 from shared import clock
 from shared.auth import STAFF_ROLES, VIEWER, Principal, require_role, scope_region
+from shared.dates import check_period
 from shared.db import SessionDep
 from shared.errors import invalid
 from shared.regions import Level, is_well_formed
@@ -46,11 +47,12 @@ def report_period(
     ] = None,
     date_to: Annotated[date | None, Query(description="Default today; both ends included")] = None,
 ) -> Period:
-    """The period of the period figures; 422 `invalid_period` when it ends before it starts."""
-    end = date_to or clock.today()
+    """The period of the period figures (shared/dates.py): 422 `invalid_period` when it
+    ends before it starts or is too long, `date_out_of_range` outside the window."""
+    today = clock.today()
+    end = date_to or today
     start = date_from or Period.year_to_date(end).date_from
-    if start > end:
-        raise invalid("date_from", "invalid_period", "date_from must not be after date_to")
+    check_period(start, end, today=today)
     return Period(start, end)
 
 

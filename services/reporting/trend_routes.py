@@ -13,8 +13,9 @@ from services.reporting.routes import ReportRegion
 from services.reporting.schemas import Figures, PeriodOut
 from services.reporting.snapshots import week_start, weekly_trend
 from shared import clock
+from shared.dates import check_period
 from shared.db import SessionDep
-from shared.errors import check_code, invalid
+from shared.errors import check_code
 
 router = APIRouter(tags=["figures"])
 
@@ -38,10 +39,10 @@ def trend_period(
     date_to: Annotated[date | None, Query(description="Default today; both ends included")] = None,
 ) -> Period:
     """The weeks to list, by week start: by default the last 12, this one included."""
-    end = date_to or clock.today()
+    today = clock.today()
+    end = date_to or today
     start = date_from or week_start(end) - timedelta(weeks=DEFAULT_WEEKS - 1)
-    if start > end:
-        raise invalid("date_from", "invalid_period", "date_from must not be after date_to")
+    check_period(start, end, today=today)
     return Period(start, end)
 
 
