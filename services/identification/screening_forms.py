@@ -4,13 +4,19 @@ byte-order mark, or `charset=gb18030`) and XLSX (the first sheet). CSV and
 XLSX have a header row naming the record fields.
 
 The body is read whole (the bulk body limit, 64 MiB by default, bounds it;
-a county's forms are a few MB). `read_upload` answers one entry per record in
-arrival order: the raw record (a dict of the cells that hold a value) or a
-`BadRow` for a row that cannot be a record. A body that cannot be read at all
-is 400 (wrong content type, malformed JSON, CSV or XLSX, bad text encoding);
-a readable body that does not fit the form is 422 (a header naming unknown or
-missing fields, no records). Indexes are 0-based: the data row less one, blank
-rows skipped. Messages never echo cell values.
+a county's forms are a few MB). An upload holds at most MAX_RECORDS records
+(a township's forms; a county sends its townships apart): reading stops at
+the first record past it, or after MAX_ROWS_READ rows blank or not, so a
+small file of a hundred thousand rows costs no more than a full one. An XLSX
+may expand to no more than the bulk body limit.
+
+`read_upload` answers one entry per record in arrival order: the raw record (a
+dict of the cells that hold a value) or a `BadRow` for a row that cannot be a
+record. A body that cannot be read at all is 400 (wrong content type,
+malformed JSON, CSV or XLSX, bad text encoding); a readable body that does not
+fit the form is 422 (a header naming unknown or missing fields, no records).
+Indexes are 0-based: the data row less one, blank rows skipped. Messages never
+echo cell values.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +33,8 @@ from openpyxl import load_workbook
 
 from services.identification.campaigns_schemas import XLSX_MEDIA_TYPE
 from services.identification.screening_record import FIELDS, OPTIONAL_FIELDS
-from shared.errors import BadRequest, FieldError, Unprocessable, invalid
+from shared.errors import BadRequest, DomainError, FieldError, Unprocessable, invalid
+from shared.settings import get_settings
 from shared.uploads import header_errors
 
 MEDIA_TYPES = {
@@ -38,8 +45,9 @@ MEDIA_TYPES = {
 }
 CHARSETS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gb18030": "gb18030", "gbk": "gb18030"}
 REQUIRED_FIELDS = tuple(f for f in FIELDS if f not in OPTIONAL_FIELDS)
-# An XLSX is a zip of XML: refuse one that would expand past this (a zip bomb).
-XLSX_MAX_UNCOMPRESSED = 512 * 1024 * 1024
+MAX_RECORDS = 10_000
+# Blank rows count too: a sheet of a million empty styled rows is no form.
+MAX_ROWS_READ = 4 * MAX_RECORDS
 
 
 class UnsupportedContentType(BadRequest):
@@ -85,7 +93,9 @@ def read_upload(content_type: str, body: bytes) -> list[dict[str, Any] | BadRow]
     elif media == "csv":
         records = _table_records(_csv_rows(body, charset))
     else:
-        records = _table_records(_xlsx_rows(body))
+        records = _xlsx_records(body)
+    if len(records) > MAX_RECORDS:
+        raise _too_many()
     if not records:
         raise invalid("records", "missing_field", "the upload holds no records")
     return records
@@ -104,7 +114,7 @@ def _json_records(body: bytes) -> list[Any]:
     return records
 
 
-def _csv_rows(body: bytes, charset: str) -> list[list[Any]]:
+def _csv_rows(body: bytes, charset: str) -> Iterator[list[Any]]:
     try:
         content = body.decode(charset)
     except UnicodeDecodeError:
@@ -112,24 +122,34 @@ def _csv_rows(body: bytes, charset: str) -> list[list[Any]]:
         raise MalformedBody(f"The CSV is not valid {encoding} text.") from None
     reader = csv.reader(io.StringIO(content, newline=""), strict=True)
     try:
-        return list(reader)
+        yield from reader
     except csv.Error:
         raise MalformedBody(f"The CSV cannot be read at line {reader.line_num}.") from None
 
 
-def _xlsx_rows(body: bytes) -> list[Sequence[Any]]:
+def _too_many() -> Unprocessable:
+    return invalid(
+        "records",
+        "too_many_records",
+        f"an upload holds at most {MAX_RECORDS} records; send the townships apart",
+    )
+
+
+def _xlsx_records(body: bytes) -> list[dict[str, Any] | BadRow]:
     try:
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > XLSX_MAX_UNCOMPRESSED:
+            # An XLSX is a zip of XML: refuse one that would expand past the
+            # body limit (a zip bomb).
+            if sum(i.file_size for i in archive.infolist()) > get_settings().bulk_body_limit_bytes:
                 raise MalformedBody("The XLSX expands beyond what a form can hold.")
         workbook = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
         try:
             if not workbook.worksheets:
                 raise MalformedBody("The XLSX has no sheet.")
-            return list(workbook.worksheets[0].iter_rows(values_only=True))
+            return _table_records(workbook.worksheets[0].iter_rows(values_only=True))
         finally:
             workbook.close()
-    except MalformedBody:
+    except DomainError:
         raise
     except Exception:
         # openpyxl raises many kinds of error on a broken file; none says more
@@ -157,7 +177,9 @@ def _check_header(cells: Sequence[Any]) -> list[str]:
 def _table_records(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any] | BadRow]:
     header: list[str] | None = None
     records: list[dict[str, Any] | BadRow] = []
-    for row in rows:
+    for read, row in enumerate(rows, start=1):
+        if read > MAX_ROWS_READ or len(records) > MAX_RECORDS:
+            raise _too_many()
         if all(_blank(cell) for cell in row):
             continue
         if header is None:
