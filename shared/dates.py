@@ -33,6 +33,11 @@ def latest_day(today: date) -> date:
     return today + timedelta(days=366)
 
 
+def longest_period_start(today: date) -> date:
+    """The first day of the longest period that ends `today`."""
+    return max(earliest_day(), today - timedelta(days=MAX_PERIOD_DAYS - 1))
+
+
 def _out_of_range(field: str, today: date) -> str:
     return f"{field} must lie between {earliest_day()} and {latest_day(today)}"
 

@@ -26,7 +26,9 @@ import httpx
 import pytest
 
 from services.demo.load import load_demo
+from shared import clock
 from shared.auth import issue_token
+from shared.dates import longest_period_start
 from shared.db import Database
 from shared.embedded import with_database
 from tests.deploy.test_separate_services import Servers, warnex_env
@@ -35,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 COUNTY = "610326000000"  # the demo's county
 # Every day the demo has data for (it runs back some months from today).
-PERIOD = {"date_from": "2000-01-01"}
+PERIOD = {"date_from": str(longest_period_start(clock.today()))}
 GROUPS = ("warnings", "cases", "monitoring_objects", "measures", "feeds")
 
 

@@ -23,7 +23,9 @@ from services.demo.load import DemoRefused, load_demo
 from services.demo.registry import generate, plan_registry, region_records
 from services.demo.report import DemoReport
 from services.demo.sizes import SIZES
+from shared import clock
 from shared.cli import app as cli_app
+from shared.dates import longest_period_start
 from shared.db import Database, get_database, use_database
 from shared.embedded import with_database
 from shared.idcard import parse_id_number
@@ -274,7 +276,7 @@ async def test_the_dashboard_figures_count_what_the_demo_did(
     """The reporting summaries were kept current through the demo's events."""
     overview = await api.get(
         "/reporting/v1/overview",
-        params={"date_from": "2000-01-01"},
+        params={"date_from": str(longest_period_start(clock.today()))},
         headers=token(loaded, "viewer"),
     )
     figures = overview.json()
