@@ -36,7 +36,7 @@ from shared.events import notify, publish
 from shared.idcard import InvalidIdNumber, mask_id_number, parse_id_number
 from shared.pii import PiiProtector
 from shared.regions import covers, is_well_formed, parent_code, region_level
-from shared.uploads import CONTROL_CHARACTERS, checked_text
+from shared.text import CONTROL_CHARACTERS, checked_text
 
 CATEGORIES = frozenset({"general", "poverty_alleviated"})
 RELATIONS = frozenset({"head", "spouse", "child", "parent", "grandchild", "sibling", "other"})
