@@ -374,7 +374,7 @@ MEMBER_ROWS_CSV = (
 
 
 def test_the_member_per_row_csv_groups_consecutive_rows_into_households():
-    from shared.registry_files import csv_households
+    from shared.registry.files import csv_households
 
     a, b, c = person(81), person(82), person(83)
     data = MEMBER_ROWS_CSV.format(v=VILLAGE, a=a, b=b, c=c).encode()
@@ -395,7 +395,7 @@ def test_the_member_per_row_csv_groups_consecutive_rows_into_households():
 
 def test_the_members_column_csv_and_ndjson_report_broken_records_at_their_index():
     from shared.registry import BadRecord
-    from shared.registry_files import csv_households, ndjson_records
+    from shared.registry.files import csv_households, ndjson_records
 
     members = orjson.dumps([member(person(84))]).decode().replace('"', '""')
     data = (
@@ -413,7 +413,7 @@ def test_the_members_column_csv_and_ndjson_report_broken_records_at_their_index(
 
 
 def test_a_csv_without_the_needed_columns_is_refused_at_once():
-    from shared.registry_files import UnsupportedFile, csv_households, csv_regions
+    from shared.registry.files import UnsupportedFile, csv_households, csv_regions
 
     with pytest.raises(UnsupportedFile, match="region_code"):
         csv_households(io.BytesIO(b"household_id,category\nH-1,general\n"))
@@ -422,7 +422,7 @@ def test_a_csv_without_the_needed_columns_is_refused_at_once():
 
 
 async def test_a_broken_ndjson_line_is_rejected_with_invalid_json(session, protector):
-    from shared.registry_files import ndjson_records_async
+    from shared.registry.files import ndjson_records_async
 
     async def chunks():
         body = orjson.dumps(household("H-1", member(person(86)))) + b"\nnot json\n"
