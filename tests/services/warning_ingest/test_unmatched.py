@@ -136,6 +136,20 @@ async def test_dismissing_without_a_reason_is_refused(client, session, body):
     assert [t for t, _ in await events_of(session, warning_id)] == ["warning.unmatched"]
 
 
+@pytest.mark.parametrize("reason", ["重复\u0000推送", "\u0007"])
+async def test_a_reason_with_nul_or_a_control_character_is_a_422_not_a_500(client, session, reason):
+    warning_id = await push_stranger(client, session)
+    _, headers = await county_staff(session)
+    body = {"action": "dismiss", "reason": reason}
+    response = await client.post(resolve_url(warning_id), json=body, headers=headers)
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("reason", "invalid_value")
+    ]
+    assert "推送" not in response.text
+    assert (await warning_row(session, warning_id))[0] == "unmatched"
+
+
 # ------------------------------------------------------------------ matching
 
 
