@@ -41,7 +41,7 @@ from shared.migrate import migrate
 from shared.observability import configure_logging
 from shared.pii import PiiProtector
 from shared.registry import load_households
-from shared.registry_files import ndjson_records
+from shared.registry.files import ndjson_records
 from shared.settings import get_settings, reset_settings
 
 UNKNOWN_EVERY = 50  # one record in 50 names a person outside the registry

@@ -40,7 +40,7 @@ from shared.idcard import mask_id_number
 from shared.migrate import migrate
 from shared.pii import PiiProtector
 from shared.registry import load_households
-from shared.registry_files import ndjson_records
+from shared.registry.files import ndjson_records
 from shared.settings import reset_settings
 
 TODAY_RECEIVED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

@@ -58,7 +58,7 @@ from shared.db import Database, plain_url, use_database
 from shared.migrate import migrate
 from shared.pii import PiiProtector
 from shared.registry import load_households
-from shared.registry_files import ndjson_records
+from shared.registry.files import ndjson_records
 from shared.settings import reset_settings
 
 # send(client, task, n): the n-th request of a task.

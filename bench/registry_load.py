@@ -30,7 +30,7 @@ from shared.idcard import compose_id_number, mask_id_number, parse_id_number
 from shared.migrate import migrate
 from shared.pii import PiiProtector
 from shared.registry import load_households
-from shared.registry_files import ndjson_records
+from shared.registry.files import ndjson_records
 
 TODAY = date(2026, 11, 23)
 COUNTY = "610326"

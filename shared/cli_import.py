@@ -60,7 +60,7 @@ def regions(file: FileArgument) -> None:
 def _import(file: Path, kind: Kind) -> None:
     # Imported here: shared.cli imports this module.
     from shared.cli import run
-    from shared.registry_files import UnsupportedFile, file_format, file_records
+    from shared.registry.files import UnsupportedFile, file_format, file_records
 
     try:
         fmt = file_format(file)

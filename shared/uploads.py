@@ -3,7 +3,6 @@ its header row."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable
 
 from shared.errors import FieldError
@@ -28,21 +27,3 @@ def header_errors(
             errors.append(FieldError(name, "duplicate_column", f"{name} appears twice"))
         seen.add(name)
     return errors
-
-
-# NUL cannot be stored in PostgreSQL text; the other C0 controls have no place
-# in a name or a note.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def checked_text(value: str, field: str, limit: int, errors: list[FieldError]) -> str | None:
-    """`value` stripped, or None with the error added: longer than `limit`, or
-    holding control characters. Messages never repeat the value."""
-    value = value.strip()
-    if len(value) > limit:
-        errors.append(FieldError(field, "too_long", f"{field} must be at most {limit} characters"))
-        return None
-    if CONTROL_CHARACTERS.search(value):
-        errors.append(FieldError(field, "invalid_value", f"{field} holds control characters"))
-        return None
-    return value

@@ -17,7 +17,7 @@ from typing import Any
 
 from shared.catalog import SCREENING_FIELDS
 from shared.errors import FieldError
-from shared.uploads import checked_text
+from shared.text import checked_text
 
 FIELDS = (
     "household_id",

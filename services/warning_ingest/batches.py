@@ -2,8 +2,8 @@
 
 Records are validated as they stream in; every 10,000 of them are staged by
 COPY and stored by a few set-based statements (services.warning_ingest.
-staging) while the next 10,000 are validated. Then the feed pushes, the
-batch with its receipt, and the audit record. No statement runs per record,
+staging, on shared.bulk_load) while the next 10,000 are validated. Then the
+feed pushes, the batch with its receipt, and the audit record. No statement runs per record,
 and everything happens in the request's transaction: a crash at any point
 rolls the whole batch back, and a receipt is only ever given for a
 committed batch.
@@ -11,7 +11,6 @@ committed batch.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,6 +25,7 @@ from services.warning_ingest.formats import PushBody
 from services.warning_ingest.records import check_record, source_record_id_of
 from services.warning_ingest.staging import Chunk, Stage, StoreParams, errors_json
 from shared import audit
+from shared.bulk_load import OverlappedWrites
 from shared.catalog import EVENT_DATED_TYPES, WARNING_TYPES, types_of
 from shared.errors import Conflict, FieldError, Unprocessable
 from shared.events import lock_key, notify
@@ -38,7 +38,6 @@ FULL_RECEIPT_MAX = 10_000
 # Records per chunk: big enough for COPY and the set-based statements to pay
 # off, small enough that validating the next chunk overlaps storing this one.
 CHUNK_RECORDS = 10_000
-_YIELD_EVERY = 64
 
 
 class IdempotencyKeyReused(Unprocessable):
@@ -132,7 +131,6 @@ async def _stage_and_store(
     validated; an atomic batch stops storing at its first rejection."""
     count = 0
     chunk = Chunk(first_index=0)
-    writing: asyncio.Task[None] | None = None
 
     async def write(chunk: Chunk, rows: list[tuple[Any, ...]], seen: int) -> None:
         failed = push.atomic and await stage.rejected_count()
@@ -140,7 +138,7 @@ async def _stage_and_store(
             chunk, rows, None if failed else params, full_receipt=seen <= FULL_RECEIPT_MAX
         )
 
-    try:
+    async with OverlappedWrites() as writer:
         async for index, raw in push.records:
             count += 1
             record, errors = check_record(raw, department=department, today=today)
@@ -150,23 +148,11 @@ async def _stage_and_store(
                 chunk.indexes.append(index)
                 chunk.checked.append(record)
             if len(chunk) >= CHUNK_RECORDS:
-                rows = chunk.stage_rows(protector)
-                if writing is not None:
-                    await writing
-                writing = asyncio.create_task(write(chunk, rows, count))
+                await writer.write(write, chunk, chunk.stage_rows(protector), count)
                 chunk = Chunk(first_index=index + 1)
-            elif writing is not None and not count % _YIELD_EVERY:
-                # A body already buffered never suspends the loop: yield now and
-                # then so that the writer can send its next statement.
-                await asyncio.sleep(0)
-        rows = chunk.stage_rows(protector)
-        if writing is not None:
-            await writing
-        await write(chunk, rows, count)
-    finally:
-        # Never leave a statement running on the connection when the stream fails.
-        if writing is not None and not writing.done():
-            await asyncio.gather(writing, return_exceptions=True)
+            else:
+                await writer.pause()
+        await writer.write(write, chunk, chunk.stage_rows(protector), count)
     return count
 
 

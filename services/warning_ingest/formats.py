@@ -27,7 +27,7 @@ import orjson
 
 from services.warning_ingest.records import FIELDS, REQUIRED_FIELDS, BadRecord, parse_date
 from shared.errors import BadRequest, FieldError, Unprocessable, invalid
-from shared.registry_files import aiter_lines
+from shared.registry.files import aiter_lines
 from shared.uploads import header_errors
 
 Media = Literal["json", "ndjson", "csv"]

@@ -22,7 +22,7 @@ from shared.catalog import WARNING_TYPES
 from shared.errors import FieldError
 from shared.idcard import InvalidIdNumber, parse_id_number
 from shared.regions import is_well_formed
-from shared.uploads import CONTROL_CHARACTERS, checked_text
+from shared.text import CONTROL_CHARACTERS, required_text
 
 SOURCE_RECORD_ID_MAX = 64
 NAME_MAX = 50
@@ -74,17 +74,6 @@ class CheckedRecord:
 
 def _missing(field: str) -> FieldError:
     return FieldError(field, "missing_field", f"{field} is required")
-
-
-def _text(raw: dict[str, Any], field: str, limit: int, errors: list[FieldError]) -> str | None:
-    value = raw.get(field)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        errors.append(_missing(field))
-        return None
-    if not isinstance(value, str):
-        errors.append(FieldError(field, "invalid_value", f"{field} must be a string"))
-        return None
-    return checked_text(value, field, limit, errors)
 
 
 def _warning_type(raw: dict[str, Any], department: str, errors: list[FieldError]) -> str | None:
@@ -249,10 +238,12 @@ def check_record(
     if not isinstance(raw, dict):
         return None, [FieldError("record", "invalid_value", "a record must be a JSON object")]
     errors: list[FieldError] = []
-    source_record_id = _text(raw, "source_record_id", SOURCE_RECORD_ID_MAX, errors)
+    source_record_id = required_text(
+        raw, "source_record_id", "source_record_id", SOURCE_RECORD_ID_MAX, errors
+    )
     warning_type = _warning_type(raw, department, errors)
     id_number = _id_number(raw, today, errors)
-    name = _text(raw, "name", NAME_MAX, errors)
+    name = required_text(raw, "name", "name", NAME_MAX, errors)
     region_code = _region(raw, errors)
     event_date = _event_date(raw, warning_type, today, errors)
     amount = _amount(raw, warning_type, errors)

@@ -30,7 +30,7 @@ from shared.db import SessionDep
 from shared.errors import BadRequest, invalid
 from shared.pii import PiiProtector
 from shared.registry import load_households, load_regions
-from shared.registry_files import ndjson_records_async
+from shared.registry.files import ndjson_records_async
 from shared.settings import get_settings
 
 router = APIRouter(prefix="/registry", tags=["registry"])

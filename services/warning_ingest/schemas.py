@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from services.warning_ingest.registry_schemas import FieldErrorOut, inline_schema
 from shared.money import Yuan
+from shared.text import FreeText
 
 WarningStatus = Literal["matched", "unmatched", "below_threshold", "dismissed"]
 
@@ -107,5 +108,5 @@ class WarningPage(BaseModel):
 
 class ResolveIn(BaseModel):
     action: Literal["dismiss", "match"]
-    reason: str | None = Field(default=None, min_length=1, max_length=500)
+    reason: FreeText | None = Field(default=None, min_length=1, max_length=500)
     household_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,40}$")

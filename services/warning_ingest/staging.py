@@ -1,6 +1,6 @@
 """The database half of storing a batch: chunks of validated records are
-copied into temporary tables and stored set-based, chunk by chunk, while the
-next chunk is being validated.
+copied into temporary tables (shared.bulk_load) and stored set-based, chunk
+by chunk, while the next chunk is being validated.
 
 Temporary tables (dropped at commit), on the request's own connection and
 inside its transaction:
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warning_ingest import matching
 from services.warning_ingest.records import CheckedRecord
+from shared import bulk_load
 from shared.errors import FieldError
 from shared.idcard import mask_id_number
 from shared.pii import PiiProtector
@@ -260,35 +261,25 @@ class StoreParams:
 class Stage:
     """The staging tables of one batch and the per-chunk statements."""
 
-    def __init__(self, session: AsyncSession, driver: Any, *, regions_loaded: bool) -> None:
+    def __init__(
+        self, session: AsyncSession, stage: bulk_load.Stage, *, regions_loaded: bool
+    ) -> None:
         self.session = session
-        self.driver = driver
+        self.stage = stage
+        self.driver = stage.driver
         self.regions_loaded = regions_loaded
         self.accepted = 0
         self.pushed_types: set[str] = set()
 
     @classmethod
     async def open(cls, session: AsyncSession) -> Stage:
-        conn = await session.connection()
-        # A statement through SQLAlchemy first begins the transaction on the
-        # driver connection, which the raw statements below then join.
-        regions_loaded = bool(await conn.scalar(text("SELECT EXISTS (SELECT 1 FROM regions)")))
-        driver = (await conn.get_raw_connection()).driver_connection
-        if driver is None or not driver.is_in_transaction():
-            raise RuntimeError("a batch must be stored inside the caller's transaction")
-        # For the rest of the transaction: JIT compiling these big statements
-        # costs more than it saves (over a second per batch), and the joins
-        # should hash in memory rather than spill. Tables are dropped first: an
-        # earlier push in the same transaction (savepoints in tests) may remain.
-        await driver.execute(
-            "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true);"
-            f"DROP TABLE IF EXISTS {', '.join(_TABLES)};"
-            + "".join(
-                f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP;"
-                for name, columns in _TABLES.items()
-            )
+        regions_loaded = bool(await session.scalar(text("SELECT EXISTS (SELECT 1 FROM regions)")))
+        # JIT compiling these big statements costs more than it saves (over a
+        # second per batch).
+        stage = await bulk_load.Stage.open(
+            session, _TABLES, settings={"jit": "off"}, purpose="a batch"
         )
-        return cls(session, driver, regions_loaded=regions_loaded)
+        return cls(session, stage, regions_loaded=regions_loaded)
 
     async def apply(
         self,
@@ -303,11 +294,9 @@ class Stage:
         driver = self.driver
         await driver.execute("TRUNCATE ingest_stage")
         if rows:
-            await driver.copy_records_to_table("ingest_stage", records=rows, columns=_STAGE_COLUMNS)
+            await self.stage.copy("ingest_stage", rows, _STAGE_COLUMNS)
         if chunk.rejects:
-            await driver.copy_records_to_table(
-                "ingest_rejects", records=chunk.rejects, columns=_REJECT_COLUMNS
-            )
+            await self.stage.copy("ingest_rejects", chunk.rejects, _REJECT_COLUMNS)
         await driver.execute(_MARK_DUPLICATES, chunk.first_index, _DUPLICATE_IN_BATCH)
         if self.regions_loaded and rows:
             await driver.execute(_REJECT_UNKNOWN_REGIONS, _UNKNOWN_REGION)
@@ -341,4 +330,4 @@ class Stage:
         return str(await self.driver.fetchval(_RECEIPT, full))
 
     async def close(self) -> None:
-        await self.driver.execute(f"DROP TABLE {', '.join(_TABLES)}")
+        await self.stage.close()

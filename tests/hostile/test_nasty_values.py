@@ -421,7 +421,7 @@ async def test_a_nasty_value_in_any_registry_field_is_rejected_by_name_or_kept_a
     for n, field in enumerate(HOUSEHOLD_FIELDS):
         if n in rejected:
             named = {e["field"] for e in rejected[n]}
-            # shared.registry_files names a line that is not JSON `body`.
+            # shared.registry.files names a line that is not JSON `body`.
             assert field in named or (form.startswith("ndjson") and named == {"body"}), (
                 field,
                 rejected[n],

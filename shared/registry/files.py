@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, Literal
 import orjson
 
 from shared.errors import FieldError
-from shared.registry import BadRecord
+from shared.registry.records import BadRecord
 
 Kind = Literal["households", "regions"]
 Record = dict[str, Any] | BadRecord
