@@ -301,6 +301,18 @@ def test_only_the_services_bulk_paths_take_64_mib_and_long_timeouts(nginx_conf):
         assert ordinary_limit < size < bulk_limit
 
 
+def test_the_gateways_own_413_has_the_services_problem_shape(nginx_conf):
+    server = _server(nginx_conf)
+    assert server.value("error_page") == ["413", "@payload_too_large"]
+    (location,) = [loc for loc in server.find("location") if loc.args == ["@payload_too_large"]]
+    status, body = location.value("return") or []
+    problem = json.loads(body)
+    assert (status, problem["status"]) == ("413", 413)
+    assert problem["type"] == "urn:warnex:problem:payload_too_large"
+    assert isinstance(problem["detail"], str) and problem["detail"]
+    assert problem["errors"] == []
+
+
 def test_gateway_forwards_the_client_and_request_headers_to_every_location(nginx_conf):
     server = _server(nginx_conf)
     headers = {d.args[0].lower() for d in server.find("proxy_set_header")}
@@ -498,6 +510,7 @@ def test_live_gateway_takes_bulk_bodies_on_bulk_paths_only(gateway):
         assert refused.status_code == 413
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["type"] == "urn:warnex:problem:payload_too_large"
+        assert refused.json()["errors"] == []
     assert "/identification/v1/cases" not in stubs["identification"].hits
 
 
