@@ -1,7 +1,7 @@
 """Read queries at scale: `python bench/queries.py [--size province|county|tiny]`.
 
 What it measures: the latency of the reads people wait for, on the data set
-of bench/reporting_scale.py (written by its generator with INSERT ... SELECT,
+of bench/reporting_data.py (written by its generator with INSERT ... SELECT,
 then counted into the reporting summaries by `refresh_all`, then VACUUM
 ANALYZE; with `--reuse` and DATABASE_URL, the data a previous run left there):
 
@@ -43,7 +43,7 @@ from typing import Any
 
 import httpx
 from harness import run, summary, timed
-from reporting_scale import SIZES, Size, load_data_set, vacuum_analyze
+from reporting_data import SIZES, Size, load_data_set, vacuum_analyze
 from sqlalchemy import text
 
 from shared.auth import issue_token

@@ -10,11 +10,25 @@ from typing import Literal
 
 @dataclass(frozen=True, slots=True)
 class WarningType:
+    """A warning type and every rule that depends on it: the one place a
+    service asks what a type needs, rather than comparing its code."""
+
     code: str
     label: str
     department: str
     # periodic: pushed on a cadence, zero reports count; event: pushed within days of an event
     kind: Literal["periodic", "event"]
+    # Record fields this type requires besides those every record carries.
+    requires: tuple[str, ...] = ()
+    # A record's timeliness is checked against its event_date (SPEC §3): one
+    # that arrives more than the policy's late_record_days after it is late.
+    event_dated: bool = False
+    # A sudden risk (突发): its case may take the green channel (绿色通道, SPEC §4).
+    sudden: bool = False
+    # "medical_expense": a record whose amount_yuan is at or under the year's
+    # medical-expense threshold (policy figures: general, or alleviated for a
+    # poverty-alleviated or monitored household) is below_threshold, not a clue.
+    threshold: Literal["medical_expense"] | None = None
 
 
 DEPARTMENTS: dict[str, str] = {
@@ -30,10 +44,19 @@ DEPARTMENTS: dict[str, str] = {
     "agriculture": "农业农村局",
 }
 
+_EVENT = ("event_date",)
+
 WARNING_TYPES: dict[str, WarningType] = {
     t.code: t
     for t in (
-        WarningType("high_medical_expense", "医疗费用负担过高", "medical_insurance", "periodic"),
+        WarningType(
+            "high_medical_expense",
+            "医疗费用负担过高",
+            "medical_insurance",
+            "periodic",
+            requires=("amount_yuan",),
+            threshold="medical_expense",
+        ),
         WarningType("dibao", "新纳入或申请低保", "civil_affairs", "periodic"),
         WarningType("tekun", "特困供养", "civil_affairs", "periodic"),
         WarningType("temporary_assistance", "临时救助", "civil_affairs", "periodic"),
@@ -43,23 +66,49 @@ WARNING_TYPES: dict[str, WarningType] = {
         WarningType("unsafe_drinking_water", "饮水安全", "water", "periodic"),
         WarningType("unemployment", "失业", "human_resources", "periodic"),
         WarningType("unstable_employment", "就业不稳", "human_resources", "periodic"),
-        WarningType("serious_illness", "新增大病患者", "health", "periodic"),
-        WarningType("epidemic_impact", "因疫", "health", "event"),
-        WarningType("severe_disability", "重度残疾", "disabled_persons_federation", "periodic"),
-        WarningType("disaster", "因灾", "emergency_management", "event"),
-        WarningType("school_dropout", "失学辍学", "education", "event"),
+        WarningType("serious_illness", "新增大病患者", "health", "periodic", sudden=True),
         WarningType(
-            "poor_new_university_student", "家庭经济特别困难大学新生", "education", "event"
+            "epidemic_impact",
+            "因疫",
+            "health",
+            "event",
+            requires=_EVENT,
+            event_dated=True,
+            sudden=True,
         ),
-        WarningType("industry_risk", "产业风险", "agriculture", "event"),
+        WarningType("severe_disability", "重度残疾", "disabled_persons_federation", "periodic"),
+        WarningType(
+            "disaster",
+            "因灾",
+            "emergency_management",
+            "event",
+            requires=_EVENT,
+            event_dated=True,
+            sudden=True,
+        ),
+        WarningType(
+            "school_dropout", "失学辍学", "education", "event", requires=_EVENT, event_dated=True
+        ),
+        # Pushed as found, 1 Sep - 31 Oct: no 7-day timeliness rule (SPEC §3).
+        WarningType(
+            "poor_new_university_student",
+            "家庭经济特别困难大学新生",
+            "education",
+            "event",
+            requires=_EVENT,
+        ),
+        WarningType(
+            "industry_risk", "产业风险", "agriculture", "event", requires=_EVENT, event_dated=True
+        ),
     )
 }
 
-# Types whose record timeliness is checked against the event date (SPEC §3).
-EVENT_DATED_TYPES = frozenset({"disaster", "epidemic_impact", "school_dropout", "industry_risk"})
+# The codes of the types with one rule, read off the entries above.
+EVENT_DATED_TYPES = frozenset(t.code for t in WARNING_TYPES.values() if t.event_dated)
+SUDDEN_WARNING_TYPES = frozenset(t.code for t in WARNING_TYPES.values() if t.sudden)
+THRESHOLD_TYPES = frozenset(t.code for t in WARNING_TYPES.values() if t.threshold)
 
-# Sudden risks (突发) open the green channel (绿色通道, SPEC §4).
-SUDDEN_WARNING_TYPES = frozenset({"disaster", "epidemic_impact", "serious_illness"})
+# Sudden risks (突发) of a manual case's risk types open the green channel too.
 SUDDEN_RISK_TYPES = frozenset({"disaster", "epidemic", "accident", "illness"})
 
 MONITORING_TYPES: dict[str, str] = {

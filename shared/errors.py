@@ -88,6 +88,22 @@ class NotFound(DomainError):
     status, slug, title = 404, "not_found", "Not found"
 
 
+class MalformedJson(BadRequest):
+    slug, title = "malformed_json", "Malformed JSON"
+
+
+class UnsupportedContentType(BadRequest):
+    slug, title = "unsupported_content_type", "Unsupported content type"
+
+
+class InvalidEncoding(BadRequest):
+    slug, title = "invalid_encoding", "The body is not in the declared character set"
+
+
+class NestedTooDeeply(BadRequest):
+    slug, title = "nested_too_deeply", "The JSON is nested too deeply"
+
+
 class Conflict(DomainError):
     status, slug, title = 409, "conflict", "Conflict"
 
@@ -120,6 +136,11 @@ def check_code(field: str, value: str | None, allowed: Iterable[str]) -> None:
         raise invalid(field, "invalid_code", f"{field} must be one of {', '.join(codes)}")
 
 
+# API.md: these may leave `detail` and `errors` out; every other problem carries
+# both, `errors` being [] where no field is at fault, so that clients parse one shape.
+BARE_STATUSES = frozenset({401, 403, 404})
+
+
 def problem_response(
     status: int,
     *,
@@ -130,11 +151,17 @@ def problem_response(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response:
+    """The RFC 9457 answer; outside `BARE_STATUSES` it always has `detail`
+    (the title when none is given) and `errors` (a list, maybe empty)."""
     body: dict[str, Any] = {"type": type_, "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    if errors is not None:
-        body["errors"] = [e.as_dict() for e in errors]
+    if status in BARE_STATUSES:
+        if detail:
+            body["detail"] = detail
+        if errors:
+            body["errors"] = [e.as_dict() for e in errors]
+    else:
+        body["detail"] = detail or title
+        body["errors"] = [e.as_dict() for e in errors or ()]
     request_id = current_request_id()
     if request_id:
         body["request_id"] = request_id
@@ -175,14 +202,10 @@ def _is_json_request(request: Request) -> bool:
 def _validation_problem(request: Request, exc: RequestValidationError) -> Response:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return problem_response(400, title="Malformed JSON", detail="The body is not valid JSON.")
+        return render(MalformedJson("The body is not valid JSON."))
     body_error = any(e.get("loc", ("",))[0] == "body" for e in errors)
     if body_error and request.method in {"POST", "PUT", "PATCH"} and not _is_json_request(request):
-        return problem_response(
-            400,
-            title="Unsupported content type",
-            detail="Send the body as application/json.",
-        )
+        return render(UnsupportedContentType("Send the body as application/json."))
     fields = [
         FieldError(
             _field_of(tuple(e.get("loc", ()))),
@@ -245,20 +268,36 @@ def _is_database_busy(exc: BaseException) -> bool:
     return False
 
 
+def render(exc: DomainError) -> Response:
+    """The problem+json answer for a domain error."""
+    return problem_response(
+        exc.status,
+        title=exc.title,
+        type_=exc.type,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+def _body_error(cause: BaseException | None) -> DomainError:
+    """What went wrong while FastAPI read a body, without echoing any of it."""
+    if isinstance(cause, DomainError):
+        return cause
+    if isinstance(cause, UnicodeDecodeError):
+        return InvalidEncoding("A JSON body must be UTF-8.")
+    if isinstance(cause, RecursionError):
+        return NestedTooDeeply("The body nests arrays or objects too deeply to be read.")
+    return MalformedJson("The body cannot be read as JSON.")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every 4xx/5xx of `app` as problem+json."""
 
     async def domain(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
-        return problem_response(
-            exc.status,
-            title=exc.title,
-            type_=exc.type,
-            detail=exc.detail,
-            errors=exc.errors if (exc.errors or exc.status == 422) else None,
-            headers=exc.headers,
-            extra=exc.extra,
-        )
+        return render(exc)
 
     async def validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -266,14 +305,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code == 400 and isinstance(exc.__cause__, DomainError):
-            # FastAPI turns any error raised while it reads the body into a 400;
-            # the body limit (shared.limits) raises its 413 there.
-            return await domain(request, exc.__cause__)
-        titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required"}
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI turns any error raised while it reads the body into a 400:
+            # the body limit (shared.limits) raises its 413 there, the decoder
+            # its UnicodeDecodeError or RecursionError.
+            return render(_body_error(exc.__cause__))
+        titles = {
+            400: "Bad request",
+            401: "Authentication required",
+            404: "Not found",
+            405: "Method not allowed",
+        }
+        details = {405: f"{request.method} is not allowed on this path."}
         return problem_response(
             exc.status_code,
-            title=titles.get(exc.status_code, "HTTP error"),
+            title=titles.get(exc.status_code, "Request refused"),
+            detail=details.get(exc.status_code),
             headers=dict(exc.headers or {}),
         )
 

@@ -165,6 +165,24 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+@pytest.fixture
+def low_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Rate limits on: 3 calls a minute per user, 2 per department client."""
+    from shared.rate_limits import reset_rate_limits
+    from shared.settings import reset_settings
+
+    monkeypatch.setenv("WARNEX_USER_RATE_LIMIT", "3/minute")
+    monkeypatch.setenv("WARNEX_CLIENT_RATE_LIMIT", "2/minute")
+    reset_settings()
+    reset_rate_limits()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+        reset_rate_limits()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _cleanup_tmp() -> Iterator[None]:
     yield

@@ -182,7 +182,7 @@ class Pusher:
                 self.warned.append(household)
             if event_on is not None:
                 record["event_date"] = event_on.isoformat()
-            if warning_type == "high_medical_expense":
+            if WARNING_TYPES[warning_type].threshold == "medical_expense":
                 record["amount_yuan"] = self._medical_amount(household)
             records.append(record)
         return records

@@ -24,7 +24,7 @@ from services.warning_ingest.records import (
     SOURCE_RECORD_ID_MAX,
 )
 from shared.audit import NATIONAL
-from shared.catalog import DEPARTMENTS, EVENT_DATED_TYPES, WARNING_TYPES, types_of
+from shared.catalog import DEPARTMENTS, WARNING_TYPES, types_of
 from shared.event_types import FEED_LATE
 from shared.events import notify
 from shared.feeds import FeedStateCode, feed_states, periodic_feeds
@@ -110,7 +110,7 @@ def _late_rows(late: dict[tuple[str, str], int], department: str | None) -> list
         for dept in DEPARTMENTS
         if department in (None, dept)
         for t in WARNING_TYPES.values()
-        if t.department == dept and t.code in EVENT_DATED_TYPES
+        if t.department == dept and t.event_dated
     ]
 
 
@@ -177,12 +177,7 @@ async def scan_feeds(session: AsyncSession, *, now: datetime) -> dict[str, Any]:
 
 def required_fields(warning_type: str) -> list[str]:
     """The record fields a push of `warning_type` must carry (records.check_record)."""
-    fields = list(REQUIRED_FIELDS)
-    if WARNING_TYPES[warning_type].kind == "event":
-        fields.append("event_date")
-    if warning_type == "high_medical_expense":
-        fields.append("amount_yuan")
-    return fields
+    return [*REQUIRED_FIELDS, *WARNING_TYPES[warning_type].requires]
 
 
 def _warning_type_entry(code: str) -> dict[str, Any]:
@@ -194,7 +189,7 @@ def _warning_type_entry(code: str) -> dict[str, Any]:
         "label": kind.label,
         "kind": kind.kind,
         "cadence_days": feeds.cadence_days.get(code) if kind.kind == "periodic" else None,
-        "late_after_days": feeds.late_record_days if code in EVENT_DATED_TYPES else None,
+        "late_after_days": feeds.late_record_days if kind.event_dated else None,
         "required_fields": required,
         "optional_fields": [f for f in RECORD_FIELDS if f not in required],
     }

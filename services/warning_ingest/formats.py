@@ -26,7 +26,14 @@ from typing import Any, Literal
 import orjson
 
 from services.warning_ingest.records import FIELDS, REQUIRED_FIELDS, BadRecord, parse_date
-from shared.errors import BadRequest, FieldError, Unprocessable, invalid
+from shared.errors import (
+    FieldError,
+    InvalidEncoding,
+    MalformedJson,
+    Unprocessable,
+    UnsupportedContentType,
+    invalid,
+)
 from shared.registry.files import aiter_lines
 from shared.uploads import header_errors
 
@@ -42,18 +49,6 @@ MEDIA_TYPES: dict[str, Media] = {
 }
 # Department systems in China often export GB 18030; it is a superset of GBK.
 CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "gb18030": "gb18030", "gbk": "gb18030"}
-
-
-class MalformedJson(BadRequest):
-    slug, title = "malformed_json", "Malformed JSON"
-
-
-class UnsupportedContentType(BadRequest):
-    slug, title = "unsupported_content_type", "Unsupported content type"
-
-
-class UnreadableText(BadRequest):
-    slug, title = "invalid_encoding", "The body is not in the declared character set"
 
 
 class BadCsvHeader(Unprocessable):
@@ -231,7 +226,7 @@ async def _text_records(chunks: AsyncIterable[bytes], charset: str) -> AsyncIter
                 yield done
         rest = "".join(parts) + decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise UnreadableText(f"The CSV is not valid {charset.upper()} text.") from None
+        raise InvalidEncoding(f"The CSV is not valid {charset.upper()} text.") from None
     if first:
         rest = rest.removeprefix("\ufeff")
     tail = "\n".join([*pending, rest]) if pending or rest else ""

@@ -3,7 +3,8 @@ shared by the three places that settle it: a push, a re-match after a
 registry load, and county staff resolving an unmatched warning.
 
 - No household for the person: `unmatched`.
-- `high_medical_expense` at or under the year's threshold: `below_threshold`.
+- A type with the catalog's threshold rule (`high_medical_expense`) at or
+  under the year's threshold: `below_threshold`.
   The threshold is the province's rural per-capita disposable income of the
   previous year for a general household, half of it for a poverty-alleviated
   or already monitored one (SPEC §3), for the year of the event date (else
@@ -20,8 +21,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from shared.catalog import THRESHOLD_TYPES
 from shared.event_types import WARNING_ACCEPTED, WARNING_BELOW_THRESHOLD, WARNING_UNMATCHED
 from shared.policy import Policy
+
+# The types the threshold rule applies to (the catalog's), as an SQL list of
+# literals: the statements keep their bind parameters, and the codes are the
+# catalog's fixed snake_case identifiers, never input.
+_THRESHOLD_TYPES = ", ".join(f"'{code}'" for code in sorted(THRESHOLD_TYPES))
 
 # The year whose figures apply to a record.
 YEAR_OF = "extract(year FROM coalesce(w.event_date, w.received_on))::int"
@@ -30,7 +37,7 @@ THRESHOLDS_JOIN = (
     "LEFT JOIN unnest(CAST(:years AS int[]), CAST(:general AS numeric[]),"
     " CAST(:alleviated AS numeric[])) AS t(year, general, alleviated)"
     # Clamped: a year before the policy's first uses the first year's figures.
-    " ON w.warning_type = 'high_medical_expense'"
+    f" ON w.warning_type IN ({_THRESHOLD_TYPES})"
     f" AND t.year = greatest(least({YEAR_OF}, :last_year), :first_year)"
 )
 
@@ -40,7 +47,7 @@ THRESHOLDS_JOIN = (
 # county_code, household_id and category.
 STATUS = (
     "CASE WHEN h.household_id IS NULL THEN 'unmatched'"
-    " WHEN w.warning_type = 'high_medical_expense' AND w.amount_yuan <="
+    f" WHEN w.warning_type IN ({_THRESHOLD_TYPES}) AND w.amount_yuan <="
     "  CASE WHEN h.category = 'poverty_alleviated' OR EXISTS (SELECT 1 FROM monitoring_objects mo"
     "   WHERE mo.county_code = h.county_code AND mo.household_id = h.household_id"
     "   AND mo.status = 'risk_not_eliminated')"

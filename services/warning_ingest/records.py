@@ -146,7 +146,7 @@ def _event_date(
     value = raw.get("event_date")
     if value is None or value == "":
         kind = WARNING_TYPES.get(warning_type) if warning_type else None
-        if kind is not None and kind.kind == "event":
+        if kind is not None and "event_date" in kind.requires:
             errors.append(
                 FieldError("event_date", "missing_field", f"event_date is required for {kind.code}")
             )
@@ -166,7 +166,8 @@ def _amount(
 ) -> Decimal | None:
     value = raw.get("amount_yuan")
     if value is None or value == "":
-        if warning_type == "high_medical_expense":
+        kind = WARNING_TYPES.get(warning_type) if warning_type else None
+        if kind is not None and "amount_yuan" in kind.requires:
             errors.append(
                 FieldError(
                     "amount_yuan", "amount_required", "amount_yuan is required for this type"

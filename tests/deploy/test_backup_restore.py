@@ -31,7 +31,7 @@ from shared.auth import issue_token
 from shared.dates import longest_period_start
 from shared.db import Database
 from shared.embedded import with_database
-from tests.deploy.test_separate_services import Servers, warnex_env
+from tests.deploy.process_helpers import Servers, warnex_env
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

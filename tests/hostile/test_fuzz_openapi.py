@@ -257,6 +257,12 @@ def _judge(case: Case, response: httpx.Response) -> str | None:
             and body.get("status") == status
         ):
             return f"{status} problem lacks type/title/status: {body!r:.300}"
+        if status not in (401, 403, 404) and not (
+            isinstance(body.get("detail"), str)
+            and body["detail"]
+            and isinstance(body.get("errors"), list)
+        ):
+            return f"{status} problem lacks detail/errors: {body!r:.300}"
         documented = case.operation.definition.raw.get("responses", {}).get(str(status))
         if documented is None:
             return None  # an error the document does not list: its body was checked above
@@ -314,7 +320,7 @@ async def test_fuzzed_requests_get_no_5xx_and_well_formed_answers(
     assert not failures, f"{len(failures)} bad answers:\n" + "\n".join(failures[:20])
 
 
-def test_the_judge_refuses_a_5xx_a_plain_json_error_and_a_problem_without_status() -> None:
+def test_the_judge_refuses_a_5xx_a_plain_json_error_and_a_problem_without_its_fields() -> None:
     case = _schema("warning_ingest")["/warnings"]["get"].Case()
     request = httpx.Request("GET", BASE + "/ingest/v1/warnings")
 
@@ -330,6 +336,9 @@ def test_the_judge_refuses_a_5xx_a_plain_json_error_and_a_problem_without_status
     assert _judge(case, answer(500, PROBLEM_JSON, {**problem, "status": 500})) is not None
     assert _judge(case, answer(404, "application/json", problem)) is not None
     assert _judge(case, answer(404, PROBLEM_JSON, {"type": "x", "title": "y"})) is not None
+    assert _judge(case, answer(409, PROBLEM_JSON, {**problem, "status": 409})) is not None
+    conflict = {**problem, "status": 409, "detail": "Already done.", "errors": []}
+    assert _judge(case, answer(409, PROBLEM_JSON, conflict)) is None
     assert _judge(case, answer(200, "application/json", {"items": "not a list"})) is not None
 
 

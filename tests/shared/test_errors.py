@@ -77,6 +77,9 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
     assert body["status"] == status
     assert body["title"]
     assert body["type"]
+    if status not in (401, 403, 404):  # API.md: every other problem has both
+        assert isinstance(body["detail"], str) and body["detail"], body
+        assert isinstance(body["errors"], list), body
     return body  # type: ignore[no-any-return]
 
 
@@ -92,6 +95,22 @@ async def test_a_json_route_sent_text_plain_is_400(test_client):
         "items", content=b'{"name": "x", "count": 1}', headers={"content-type": "text/plain"}
     )
     assert_problem(response, 400)
+
+
+async def test_a_body_that_is_not_utf8_is_400_saying_so(test_client):
+    response = await test_client.post(
+        "items",
+        content=b'{"name": "\xff", "count": 1}',
+        headers={"content-type": "application/json"},
+    )
+    assert assert_problem(response, 400)["type"] == "urn:warnex:problem:invalid_encoding"
+
+
+async def test_json_nested_ten_thousand_deep_is_400_saying_so(test_client):
+    response = await test_client.post(
+        "items", content=b"[" * 10_000 + b"]" * 10_000, headers={"content-type": "application/json"}
+    )
+    assert assert_problem(response, 400)["type"] == "urn:warnex:problem:nested_too_deeply"
 
 
 async def test_a_missing_field_is_422_with_missing_field_code(test_client):
@@ -132,7 +151,8 @@ async def test_an_unexpected_error_is_500_without_traceback_or_message(test_clie
     text = response.text
     for leak in ("Traceback", "RuntimeError", "connection to db", SECRET_LOOKING, ".py"):
         assert leak not in text
-    assert set(body) <= {"type", "title", "status", "detail", "request_id"}
+    assert set(body) <= {"type", "title", "status", "detail", "errors", "request_id"}
+    assert body["errors"] == []
 
 
 async def test_an_unexpected_error_carries_the_request_id_to_quote(test_client):

@@ -3,28 +3,11 @@ conventions), per principal: another caller is not held back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from shared.rate_limits import reset_rate_limits
 from shared.settings import reset_settings
 from tests.services.warning_ingest.ingest_helpers import department_headers, staff_headers
-
-
-@pytest.fixture
-def low_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("WARNEX_USER_RATE_LIMIT", "3/minute")
-    monkeypatch.setenv("WARNEX_CLIENT_RATE_LIMIT", "2/minute")
-    reset_settings()
-    reset_rate_limits()
-    try:
-        yield
-    finally:
-        monkeypatch.undo()
-        reset_settings()
-        reset_rate_limits()
 
 
 async def test_a_user_over_the_limit_gets_429_with_retry_after(
