@@ -42,7 +42,7 @@ ORDER = ["household_visit", "village_review", "township_review", "county_approva
 
 
 def step_bodies(day: date) -> dict[str, dict[str, Any]]:
-    """test_steps.BODIES moved to the server's real today: opened 13 days ago,
+    """step_helpers.BODIES moved to the server's real today: opened 13 days ago,
     visited, reviewed with a five-day notice, approved 5 days ago."""
     return {
         "household_visit": {
