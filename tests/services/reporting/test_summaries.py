@@ -26,8 +26,12 @@ from tests.services.identification.cases.test_cases_from_warnings import (
 from tests.services.identification.id_helpers import register, staff_headers
 from tests.services.identification.steps.step_helpers import NOW, through
 from tests.services.identification.steps.test_flow import PUSHED_AT, _staff
-from tests.services.reporting.dataset import COUNTY as DATASET_COUNTY
-from tests.services.reporting.dataset import load_dataset
+from tests.services.reporting.dataset import (
+    COUNTY as DATASET_COUNTY,
+)
+from tests.services.reporting.dataset import (
+    load_dataset,
+)
 from tests.services.warning_ingest.ingest_helpers import (
     BATCHES,
     COUNTY,

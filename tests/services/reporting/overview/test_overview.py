@@ -10,11 +10,9 @@ from shared.auth import issue_token
 from shared.catalog import DEPARTMENTS, MEASURE_CATEGORIES, MONITORING_TYPES, WARNING_TYPES
 from tests.services.reporting.dataset import (
     COUNTY,
-    FEEDS,
     HOUSEHOLD_IDS,
     MASKED_ID_PREFIX,
     NOVEMBER,
-    NOVEMBER_COUNTY,
     NOW,
     OTHER_COUNTY,
     PERSON_NAMES,
@@ -25,9 +23,13 @@ from tests.services.reporting.dataset import (
     VILLAGE_A1,
     VILLAGE_A2,
     VILLAGE_B1,
+    load_dataset,
+)
+from tests.services.reporting.dataset_figures import (
+    FEEDS,
+    NOVEMBER_COUNTY,
     ZERO,
     expected,
-    load_dataset,
     nonzero,
 )
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from services.reporting import red_flags as red_flags_module
+from services.reporting.red_flags import flags as red_flags_module
 from shared import clock
 from shared.auth import issue_token
 from shared.policy import get_policy

@@ -13,7 +13,13 @@ from sqlalchemy import text
 from shared import clock
 from shared.auth import issue_token
 from shared.catalog import WARNING_TYPES
-from tests.services.reporting.dataset import COUNTY, NOW, OTHER_COUNTY, TOWN_A, load_dataset
+from tests.services.reporting.dataset import (
+    COUNTY,
+    NOW,
+    OTHER_COUNTY,
+    TOWN_A,
+    load_dataset,
+)
 
 FEEDS = "/reporting/v1/feeds"
 PERIODIC = {(t.department, t.code) for t in WARNING_TYPES.values() if t.kind == "periodic"}

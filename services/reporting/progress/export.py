@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from openpyxl import Workbook
 
-from services.reporting.progress_table import COLUMNS, LEVEL_LABELS
+from services.reporting.progress.table import COLUMNS, LEVEL_LABELS
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

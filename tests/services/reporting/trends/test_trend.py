@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting.jobs import JOBS, WEEKLY_SNAPSHOT
-from services.reporting.snapshots import take_weekly_snapshot
+from services.reporting.trends.snapshots import take_weekly_snapshot
 from shared import clock
 from shared.auth import issue_token
 from shared.db import Database

@@ -60,7 +60,7 @@ def _file(name: str) -> Asset:
         "dashboard.js": "text/javascript; charset=utf-8",
         "dashboard.css": "text/css; charset=utf-8",
     }
-    body = resources.files("services.reporting").joinpath("dashboard", name).read_bytes()
+    body = resources.files("services.reporting.dashboard").joinpath(name).read_bytes()
     return _asset(body, media_types[name])
 
 

@@ -6,12 +6,11 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
 
+from services.reporting.dependencies import ReportRegion
 from services.reporting.figures import Period
-from services.reporting.routes import ReportRegion
-from services.reporting.schemas import Figures, PeriodOut
-from services.reporting.snapshots import week_start, weekly_trend
+from services.reporting.trends.schemas import Trend
+from services.reporting.trends.snapshots import week_start, weekly_trend
 from shared import clock
 from shared.db import SessionDep
 from shared.errors import check_code, invalid
@@ -20,15 +19,6 @@ router = APIRouter(tags=["figures"])
 
 INTERVALS = ("week",)
 DEFAULT_WEEKS = 12
-
-
-class TrendItem(Figures):
-    week_start: date = Field(description="The Monday (local date) of the snapshot's week")
-    period: PeriodOut = Field(description="The period figures' period: the year to that day")
-
-
-class Trend(BaseModel):
-    items: list[TrendItem] = Field(description="Oldest first")
 
 
 def trend_period(

@@ -1,5 +1,4 @@
-"""`GET /feeds` (feed compliance over a period) and `GET /red_flags` (viewers
-and staff, inside their scope)."""
+"""`GET /feeds`: feed compliance over a period (viewers and staff, inside their scope)."""
 
 from __future__ import annotations
 
@@ -7,10 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.reporting.compliance import feed_compliance
-from services.reporting.extra_schemas import FeedComplianceRows, RedFlags
-from services.reporting.red_flags import red_flags
-from services.reporting.routes import ReportPeriod, ReportRegion
+from services.reporting.dependencies import ReportPeriod, ReportRegion
+from services.reporting.feeds.compliance import feed_compliance
+from services.reporting.feeds.schemas import FeedComplianceRows
 from shared import clock
 from shared.db import SessionDep
 
@@ -28,13 +26,3 @@ async def get_feeds(
     # Feeds belong to no place: `region` only checks the caller's scope.
     items = await feed_compliance(session, period=period, today=clock.today(), now=clock.now())
     return {"period": {"date_from": period.date_from, "date_to": period.date_to}, "items": items}
-
-
-@router.get(
-    "/red_flags",
-    response_model=RedFlags,
-    summary="A region's red flags: counts and region codes only (viewers and staff)",
-)
-async def get_red_flags(session: SessionDep, region: ReportRegion) -> dict[str, Any]:
-    flags = await red_flags(session, region_code=region, today=clock.today())
-    return {"region": region} | flags

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, text
 
-from services.reporting.progress_table import COLUMNS
+from services.reporting.progress.table import COLUMNS
 from shared import clock
 from shared.auth import issue_token
 from tests.services.reporting.campaign_dataset import (

@@ -4,8 +4,8 @@ as JSON, CSV or XLSX (viewers and staff, inside their scope).
 The campaign must exist and overlap the caller's scope (one region covers the
 other), else 404. The table's region is `?region=` (default the caller's
 scope; 404 outside it) narrowed to the campaign's region; a region the campaign
-does not cover is 404. Figures and columns: `progress_table.py`; files:
-`progress_export.py`.
+does not cover is 404. Figures and columns: `table.py`; files:
+`export.py`.
 """
 
 from __future__ import annotations
@@ -16,48 +16,24 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
 
-from services.reporting.progress_export import (
+from services.reporting.dependencies import Reader, ReportRegion
+from services.reporting.progress.export import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
     content_disposition,
     to_csv,
     to_xlsx,
 )
-from services.reporting.progress_table import find_campaign, overlaps, progress_table, table_region
-from services.reporting.routes import Reader, ReportRegion
-from services.reporting.schemas import PeriodOut
+from services.reporting.progress.schemas import ProgressTable
+from services.reporting.progress.table import find_campaign, overlaps, progress_table, table_region
 from shared import clock
 from shared.db import SessionDep
 from shared.errors import NotFound, check_code
-from shared.regions import Level
 
 router = APIRouter(tags=["figures"])
 
 FORMATS = ("json", "csv", "xlsx")
-
-
-class ColumnOut(BaseModel):
-    code: str
-    label: str = Field(description="The Chinese header (CSV and XLSX use it)")
-
-
-class ProgressTable(BaseModel):
-    campaign_id: uuid.UUID
-    campaign_name: str
-    year: int
-    region: str = Field(description="The table's region: the campaign's, narrowed to yours")
-    region_name: str | None
-    level: Level = Field(description="The table's region's level")
-    period: PeriodOut = Field(
-        description="The campaign window: starts_on to the earlier of today and the last due_on"
-    )
-    columns: list[ColumnOut] = Field(description="Every column of a row, in order")
-    rows: list[dict[str, int | float | str | None]] = Field(
-        description="Towns each followed by their villages, in code order, then the "
-        "`total` row; keys are the column codes"
-    )
 
 
 async def campaign_in_scope(

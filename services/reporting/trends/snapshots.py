@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting.figures import Period
-from services.reporting.overview import overview, region_rows
+from services.reporting.overview.report import overview, region_rows
 from shared.clock import local_date
 from shared.models.columns import Json
 
