@@ -3,7 +3,7 @@ perhaps at one household, perhaps by a campaign), due for rectification by a
 date, then rectified once with the date and what was done.
 
 `overdue` is computed live: open and today past `due_on`. The daily gap scan
-(services.assistance.problem_deadlines) records it in `overdue_at` and
+(services.assistance.problems.deadlines) records it in `overdue_at` and
 announces `problem.overdue` once. Lists come newest found first, in keyset
 pages ordered by (found_on DESC, problem_id DESC).
 """

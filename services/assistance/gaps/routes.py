@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.assistance.gaps import list_gaps
-from services.assistance.gaps_schemas import GapList
+from services.assistance.gaps.detection import list_gaps
+from services.assistance.gaps.schemas import GapList
 from shared import clock
 from shared.auth import Staff, scope_region
 from shared.db import SessionDep

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.assistance.gaps import scan_gaps
+from services.assistance.gaps.detection import scan_gaps
 from shared.clock import local_date
 from shared.event_types import PROBLEM_OVERDUE
 from shared.events import notify

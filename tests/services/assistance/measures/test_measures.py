@@ -203,7 +203,7 @@ async def test_catalog_lists_every_category_with_its_label(client, session):
 
 
 async def test_green_channel_measures_join_the_object_the_decision_creates(client, session):
-    from services.assistance.measures import CASE_MEASURES
+    from services.assistance.measures.lifecycle import CASE_MEASURES
     from shared.events import EventRecord
 
     await register(session, "H-1", [1])

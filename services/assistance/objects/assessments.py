@@ -1,6 +1,6 @@
 """Assessments of a monitoring object: routine visits (每月入户走访) and look-back
 checks (回头看), each recording income, rigid expenditure, the three guarantees
-(三保障) and drinking water. Risk elimination (services.assistance.elimination)
+(三保障) and drinking water. Risk elimination (services.assistance.objects.elimination)
 reads them; an assessment's income is judged against the monitoring line of
 its own year.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.assistance.measures import ObjectRemoved
+from services.assistance.measures.lifecycle import ObjectRemoved
 from shared import audit
 from shared.errors import invalid
 from shared.event_types import ASSESSMENT_RECORDED

@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from services.assistance.assessments import list_assessments, record_assessment
-from services.assistance.elimination import (
+from services.assistance.objects.assessments import list_assessments, record_assessment
+from services.assistance.objects.elimination import (
     eliminate_risk,
     get_object,
     roll_back_risk,
     set_flags,
 )
-from services.assistance.objects_schemas import (
+from services.assistance.objects.schemas import (
     AssessmentIn,
     AssessmentOut,
     AssessmentPage,

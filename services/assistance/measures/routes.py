@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from services.assistance.measures import (
+from services.assistance.measures.lifecycle import (
     find_target,
     get_measure,
     list_measures,
     move_measure,
     plan_measure,
 )
-from services.assistance.schemas import (
+from services.assistance.measures.schemas import (
     AssistanceCatalog,
     MeasureIn,
     MeasureMove,

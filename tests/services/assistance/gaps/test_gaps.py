@@ -9,7 +9,7 @@ from importlib.metadata import entry_points
 import pytest
 from sqlalchemy import text
 
-from services.assistance.gaps import scan_gaps
+from services.assistance.gaps.detection import scan_gaps
 from services.assistance.jobs import GAP_SCAN
 from shared import clock
 from shared.scheduler import run_job

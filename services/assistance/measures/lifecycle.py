@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import audit
 from shared.catalog import DEPARTMENTS, MEASURE_CATEGORIES, MEASURE_STATUSES
 from shared.errors import Conflict, NotFound, check_code, invalid
 from shared.event_types import (
@@ -26,7 +25,7 @@ from shared.event_types import (
     MEASURE_STARTED,
     MONITORING_OBJECT_INCLUDED,
 )
-from shared.events import EventConsumer, EventRecord, notify, publish
+from shared.events import EventConsumer, EventRecord, announce, notify
 from shared.pagination import newest_first
 from shared.regions import scope_like_pattern
 
@@ -84,28 +83,6 @@ def measure_payload(measure: dict[str, Any]) -> dict[str, Any]:
         "started_on": measure["started_on"] and measure["started_on"].isoformat(),
         "completed_on": measure["completed_on"] and measure["completed_on"].isoformat(),
     }
-
-
-async def _announce(
-    session: AsyncSession, event_type: str, measure: dict[str, Any], actor: str
-) -> None:
-    await publish(
-        session,
-        type=event_type,
-        aggregate=("measure", str(measure["measure_id"])),
-        county_code=measure["county_code"],
-        actor=actor,
-        payload=measure_payload(measure),
-    )
-    await audit.record(
-        session,
-        actor=actor,
-        action=event_type,
-        target_type="measure",
-        target_id=str(measure["measure_id"]),
-        county_code=measure["county_code"],
-        details={"category": measure["category"], "status": measure["status"]},
-    )
 
 
 async def get_measure(session: AsyncSession, *, measure_id: uuid.UUID) -> dict[str, Any] | None:
@@ -217,7 +194,15 @@ async def plan_measure(
         await _sync_flag(
             session, county_code=measure["county_code"], object_ids=[measure["object_id"]]
         )
-    await _announce(session, MEASURE_PLANNED, measure, actor)
+    await announce(
+        session,
+        type=MEASURE_PLANNED,
+        aggregate=("measure", str(measure["measure_id"])),
+        county_code=measure["county_code"],
+        actor=actor,
+        payload=measure_payload(measure),
+        details={"category": measure["category"], "status": measure["status"]},
+    )
     return measure
 
 
@@ -278,7 +263,15 @@ async def move_measure(
     )
     if status == "cancelled" and moved["development"] and moved["object_id"] is not None:
         await _sync_flag(session, county_code=moved["county_code"], object_ids=[moved["object_id"]])
-    await _announce(session, _EVENTS[status], moved, actor)
+    await announce(
+        session,
+        type=_EVENTS[status],
+        aggregate=("measure", str(moved["measure_id"])),
+        county_code=moved["county_code"],
+        actor=actor,
+        payload=measure_payload(moved),
+        details={"category": moved["category"], "status": moved["status"]},
+    )
     return moved
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from services.assistance.jobs import GAP_SCAN
-from services.assistance.problem_deadlines import scan_problem_deadlines
+from services.assistance.problems.deadlines import scan_problem_deadlines
 from shared import clock
 from shared.scheduler import run_job
 from tests.services.identification.ledger_helpers import (

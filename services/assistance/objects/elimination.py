@@ -18,16 +18,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.assistance.assessments import assessments_until, is_above_line
-from services.assistance.measures import ObjectRemoved
-from shared import audit
+from services.assistance.measures.lifecycle import ObjectRemoved
+from services.assistance.objects.assessments import assessments_until, is_above_line
 from shared.errors import Conflict, FieldError, Unprocessable, invalid
 from shared.event_types import (
     MONITORING_OBJECT_FLAGS_CHANGED,
     RISK_ELIMINATED,
     RISK_ROLLED_BACK,
 )
-from shared.events import publish
+from shared.events import announce
 from shared.policy import Policy
 
 OBJECT_COLUMNS = """
@@ -169,34 +168,6 @@ async def _measure_statuses(
     return list(rows.scalars())
 
 
-async def _announce(
-    session: AsyncSession,
-    *,
-    event_type: str,
-    obj: Mapping[str, Any],
-    actor: str,
-    details: dict[str, Any],
-) -> None:
-    object_id = str(obj["object_id"])
-    await publish(
-        session,
-        type=event_type,
-        aggregate=("monitoring_object", object_id),
-        county_code=obj["county_code"],
-        actor=actor,
-        payload={"object_id": object_id, **details},
-    )
-    await audit.record(
-        session,
-        actor=actor,
-        action=event_type,
-        target_type="monitoring_object",
-        target_id=object_id,
-        county_code=obj["county_code"],
-        details=details,
-    )
-
-
 async def _reread(session: AsyncSession, obj: Mapping[str, Any]) -> dict[str, Any]:
     updated = await get_object(session, object_id=obj["object_id"])
     assert updated is not None
@@ -218,12 +189,16 @@ async def set_flags(
         {"flag": whole_household_no_labour, **_key(obj)},
     )
     if changed is not None:
-        await _announce(
+        details = {"whole_household_no_labour": whole_household_no_labour}
+        object_id = str(obj["object_id"])
+        await announce(
             session,
-            event_type=MONITORING_OBJECT_FLAGS_CHANGED,
-            obj=obj,
+            type=MONITORING_OBJECT_FLAGS_CHANGED,
+            aggregate=("monitoring_object", object_id),
+            county_code=obj["county_code"],
             actor=actor,
-            details={"whole_household_no_labour": whole_household_no_labour},
+            payload={"object_id": object_id, **details},
+            details=details,
         )
     return await _reread(session, obj)
 
@@ -276,16 +251,20 @@ async def eliminate_risk(
         ),
         {"decided_on": decided_on, **_key(locked)},
     )
-    await _announce(
+    details = {
+        "household_id": locked["household_id"],
+        "county_code": locked["county_code"],
+        "decided_on": decided_on.isoformat(),
+    }
+    object_id = str(locked["object_id"])
+    await announce(
         session,
-        event_type=RISK_ELIMINATED,
-        obj=locked,
+        type=RISK_ELIMINATED,
+        aggregate=("monitoring_object", object_id),
+        county_code=locked["county_code"],
         actor=actor,
-        details={
-            "household_id": locked["household_id"],
-            "county_code": locked["county_code"],
-            "decided_on": decided_on.isoformat(),
-        },
+        payload={"object_id": object_id, **details},
+        details=details,
     )
     return await _reread(session, locked)
 
@@ -318,15 +297,19 @@ async def roll_back_risk(
         ) from None
     if rolled is None:
         raise NotEliminated(f"The object is {obj['status']}; only an eliminated one rolls back.")
-    await _announce(
+    details = {
+        "household_id": obj["household_id"],
+        "county_code": obj["county_code"],
+        "rolled_back_on": today.isoformat(),
+    }
+    object_id = str(obj["object_id"])
+    await announce(
         session,
-        event_type=RISK_ROLLED_BACK,
-        obj=obj,
+        type=RISK_ROLLED_BACK,
+        aggregate=("monitoring_object", object_id),
+        county_code=obj["county_code"],
         actor=actor,
-        details={
-            "household_id": obj["household_id"],
-            "county_code": obj["county_code"],
-            "rolled_back_on": today.isoformat(),
-        },
+        payload={"object_id": object_id, **details},
+        details=details,
     )
     return await _reread(session, obj)
