@@ -3,7 +3,8 @@ in flight leaves no half-done step or elimination: after a restart every
 row agrees with its events, every acknowledged write is there, and the work
 that was cut off can simply be done again.
 
-(The kill during a large ingest batch is tests/services/warning_ingest/test_crash_safety.py.)
+(The kill during a large ingest batch is
+tests/services/warning_ingest/batches/test_crash_safety.py.)
 """
 
 from __future__ import annotations

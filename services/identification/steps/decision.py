@@ -226,7 +226,7 @@ async def _include(writer: CaseWriteContext, decision: Decision) -> None:
         },
     )
     dated = {"included_on": decision.decided_on.isoformat()}
-    await _announce_object(writer, MONITORING_OBJECT_INCLUDED, target, decision, dated)
+    await _record_object_event(writer, MONITORING_OBJECT_INCLUDED, target, decision, dated)
 
 
 async def _update_risk(
@@ -243,10 +243,10 @@ async def _update_risk(
         },
     )
     dated = {"updated_on": decision.decided_on.isoformat()}
-    await _announce_object(writer, MONITORING_OBJECT_RISK_UPDATED, target, decision, dated)
+    await _record_object_event(writer, MONITORING_OBJECT_RISK_UPDATED, target, decision, dated)
 
 
-async def _announce_object(
+async def _record_object_event(
     writer: CaseWriteContext,
     type: str,
     target: dict[str, Any],

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from services.warning_ingest.feed_schemas import CatalogOut, FeedsOut
-from services.warning_ingest.feeds import FeedReport, catalog, feed_report
+from services.warning_ingest.feeds.cadence import FeedReport, catalog, feed_report
+from services.warning_ingest.feeds.schemas import CatalogOut, FeedsOut
 from shared import clock
 from shared.auth import ADMIN, CurrentPrincipal
 from shared.catalog import DEPARTMENTS

@@ -1,4 +1,4 @@
-"""Request and response shapes of batches and warnings (API.md, warning_ingest).
+"""Request and response shapes of batches (API.md, warning_ingest).
 
 The request models document the bodies in OpenAPI; the handler reads the body
 as a stream and validates record by record (services.warning_ingest.records),
@@ -14,10 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from services.warning_ingest.registry_schemas import FieldErrorOut, inline_schema
-from shared.money import Yuan
-
-WarningStatus = Literal["matched", "unmatched", "below_threshold", "dismissed"]
+from services.warning_ingest.registry.schemas import FieldErrorOut, inline_schema
 
 
 class WarningRecordIn(BaseModel):
@@ -77,35 +74,3 @@ class Receipt(BaseModel):
     records: list[ReceiptRecord] = Field(
         description="Every record, or only the rejected ones for batches over 10,000 records"
     )
-
-
-class WarningOut(BaseModel):
-    warning_id: UUID
-    department: str
-    warning_type: str
-    source_record_id: str
-    id_number: str = Field(description="Masked: first 6 and last 4 characters")
-    name: str
-    region_code: str
-    reported_region_code: str | None
-    household_id: str | None
-    event_date: date | None
-    amount_yuan: Yuan | None
-    received_at: datetime
-    status: WarningStatus
-    late: bool
-    name_mismatch: bool
-    case_id: UUID | None
-    outcome: str | None = None
-    resolution_reason: str | None = None
-
-
-class WarningPage(BaseModel):
-    items: list[WarningOut]
-    next_cursor: str | None
-
-
-class ResolveIn(BaseModel):
-    action: Literal["dismiss", "match"]
-    reason: str | None = Field(default=None, min_length=1, max_length=500)
-    household_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,40}$")

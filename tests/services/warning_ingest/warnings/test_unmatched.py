@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.app import create_app
-from services.warning_ingest.unmatched import REMATCH, REMATCH_ACTOR, rematch
+from services.warning_ingest.warnings.unmatched import REMATCH, REMATCH_ACTOR, rematch
 from shared import clock
 from shared.auth import issue_token
 from shared.db import Database, get_session

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 
-from services.warning_ingest.registry_schemas import (
+from services.warning_ingest.registry.schemas import (
     HouseholdIn,
     HouseholdsIn,
     LoadAnswer,

@@ -8,7 +8,7 @@ from importlib.metadata import entry_points
 
 from sqlalchemy import text
 
-from services.warning_ingest.feeds import scan_feeds
+from services.warning_ingest.feeds.cadence import scan_feeds
 from services.warning_ingest.jobs import FEED_SCAN
 from shared.auth import issue_token
 from shared.catalog import WARNING_TYPES

@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from services.warning_ingest.feedback import feedback_page
+from services.warning_ingest.feedback.page import feedback_page
 from shared.auth import Department
 from shared.db import SessionDep
 from shared.pagination import PageDep

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warning_ingest import matching
-from services.warning_ingest.formats import PushBody
+from services.warning_ingest.batches.formats import PushBody
 from services.warning_ingest.records import check_record, source_record_id_of
 from services.warning_ingest.staging import Chunk, Stage, StoreParams, errors_json
 from shared import audit

@@ -14,8 +14,7 @@ import orjson
 import pytest
 
 from shared.settings import get_settings
-from tests.services.warning_ingest.ingest_helpers import BATCHES, department_headers, person, record
-from tests.services.warning_ingest.test_batch_input import (
+from tests.services.warning_ingest.batches.test_batch_input import (
     _frozen,  # noqa: F401 (the autouse clock)
     assert_nothing_stored,
     assert_problem,
@@ -24,6 +23,7 @@ from tests.services.warning_ingest.test_batch_input import (
     count,
     rows,
 )
+from tests.services.warning_ingest.ingest_helpers import BATCHES, department_headers, person, record
 
 HEADER = ["source_record_id", "warning_type", "id_number", "name"]
 NDJSON = "application/x-ndjson"

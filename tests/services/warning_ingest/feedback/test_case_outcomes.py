@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy import text
 
-from services.warning_ingest.case_outcomes import CASE_OUTCOMES, apply_case_events
+from services.warning_ingest.feedback.case_outcomes import CASE_OUTCOMES, apply_case_events
 from shared.db import Database
 from shared.events import EventRecord, position
 

@@ -224,7 +224,7 @@ async def test_receipt_can_be_read_back_by_the_department_and_staff(client, sess
 
 
 async def test_duplicates_are_found_across_chunks_of_a_big_batch(client, session, monkeypatch):
-    from services.warning_ingest import batches
+    from services.warning_ingest.batches import storing as batches
 
     monkeypatch.setattr(batches, "CHUNK_RECORDS", 2)
     headers = await department_headers(session, "civil_affairs")
@@ -260,7 +260,7 @@ async def test_duplicates_are_found_across_chunks_of_a_big_batch(client, session
 async def test_atomic_batch_fails_whole_even_when_the_bad_record_is_in_a_later_chunk(
     client, session, monkeypatch
 ):
-    from services.warning_ingest import batches
+    from services.warning_ingest.batches import storing as batches
 
     monkeypatch.setattr(batches, "CHUNK_RECORDS", 2)
     headers = await department_headers(session, "civil_affairs")
@@ -278,8 +278,8 @@ async def test_atomic_batch_fails_whole_even_when_the_bad_record_is_in_a_later_c
 async def test_idempotency_key_still_in_flight_is_refused_with_409(fresh_db):
     import uuid
 
-    from services.warning_ingest.batches import IdempotencyKeyInFlight, replay
-    from services.warning_ingest.formats import read_push
+    from services.warning_ingest.batches.formats import read_push
+    from services.warning_ingest.batches.storing import IdempotencyKeyInFlight, replay
 
     async def body():
         yield orjson.dumps({"records": []})
