@@ -3,27 +3,16 @@ who revealed whose ID number, newest first."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
+from services.identification.audit.schemas import AuditRecordOut
 from shared.auth import CountyStaff
 from shared.db import SessionDep
 from shared.pagination import Page, PageDep, newest_first
 
 router = APIRouter(tags=["audit"])
-
-
-class AuditRecordOut(BaseModel):
-    at: datetime
-    actor: str
-    action: str
-    target_type: str
-    target_id: str
-    request_id: str | None
-    details: dict[str, Any]
 
 
 @router.get(

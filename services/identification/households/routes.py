@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from services.identification.cases.lookup import household_in_scope
+from services.identification.households.schemas import HouseholdOut
 from services.identification.households.view import household_view
-from services.identification.objects.schemas import HouseholdOut
 from shared import clock
 from shared.auth import COUNTY_STAFF, Staff
 from shared.db import SessionDep

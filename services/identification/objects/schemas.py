@@ -1,15 +1,12 @@
-"""Request and response shapes of monitoring objects and of the household view
-(API.md, identification)."""
+"""Request and response shapes of monitoring objects (API.md, identification)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
-
-from services.identification.cases.schemas import CaseOut
 
 ObjectStatus = Literal["risk_not_eliminated", "risk_eliminated", "removed"]
 
@@ -39,44 +36,3 @@ class MonitoringObjectPage(BaseModel):
 class RemovalIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000, description="Why the object is removed")
     approved_by: str = Field(min_length=1, max_length=100, description="Who approved the removal")
-
-
-class MemberOut(BaseModel):
-    id_number: str = Field(description="Masked (610326********123X) unless revealed")
-    name: str
-    relation: str
-    labour_capacity: str
-    disability_grade: int | None
-    in_school: bool
-    birth_date: date | None = None
-    sex: str | None = None
-
-
-class HouseholdWarningOut(BaseModel):
-    warning_id: UUID
-    warning_type: str
-    department: str
-    status: Literal["matched", "unmatched", "below_threshold", "dismissed"]
-    id_number: str = Field(description="Always masked")
-    event_date: date | None
-    received_at: datetime
-    late: bool
-    case_id: UUID | None
-
-
-class HouseholdOut(BaseModel):
-    household_id: str
-    region_code: str
-    category: Literal["general", "poverty_alleviated"]
-    head_name: str
-    revealed: bool = Field(description="Whether members' ID numbers are shown in full")
-    members: list[MemberOut]
-    monitoring_object: MonitoringObjectOut | None = Field(
-        description="The object in force: the one whose risk is not eliminated, else the"
-        " latest not removed; null when there is none"
-    )
-    monitoring_objects: list[MonitoringObjectOut] = Field(
-        description="Every object of the household, removed ones included, newest first"
-    )
-    cases: list[CaseOut] = Field(description="Newest first")
-    warnings: list[HouseholdWarningOut] = Field(description="Newest first")
