@@ -33,7 +33,7 @@ from database import bench_database
 from registry_load import _name, _number, write_households
 from sqlalchemy import text
 
-from services.identification.opening import CASES_FROM_WARNINGS
+from services.identification.cases.opening import CASES_FROM_WARNINGS
 from shared import clock
 from shared.auth import issue_token
 from shared.db import Database, use_database

@@ -19,6 +19,9 @@ one notification, in the transaction that changes the rows:
 
 Such a writer is responsible for keeping ID numbers and names out of the payload
 (`publish()` checks each payload; a set-based statement cannot be checked here).
+
+A change made on someone's behalf is also audited: `announce()` writes the event
+and its audit row together.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import structlog
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import audit
 from shared.db import Database
 from shared.idcard import InvalidIdNumber, parse_id_number
 from shared.models.columns import Json
@@ -148,6 +152,42 @@ async def publish(
     )
     await notify(session)
     return int(event_id)
+
+
+async def announce(
+    session: AsyncSession,
+    *,
+    type: str,
+    aggregate: tuple[str, str],
+    county_code: str,
+    actor: str,
+    payload: dict[str, Any],
+    details: dict[str, Any],
+) -> int:
+    """Append one event and its audit row in the caller's transaction; return the event's id.
+
+    The audit row's action is the event type and its target the aggregate;
+    `details` (no personal data) go to the audit row only. See `publish()`.
+    """
+    event_id = await publish(
+        session,
+        type=type,
+        aggregate=aggregate,
+        county_code=county_code,
+        actor=actor,
+        payload=payload,
+    )
+    target_type, target_id = aggregate
+    await audit.record(
+        session,
+        actor=actor,
+        action=type,
+        target_type=target_type,
+        target_id=target_id,
+        county_code=county_code,
+        details=details,
+    )
+    return event_id
 
 
 async def notify(session: AsyncSession) -> None:

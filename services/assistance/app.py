@@ -2,9 +2,11 @@
 
 from fastapi import FastAPI
 
-from services.assistance import gaps_routes, measures_routes, objects_routes
 from services.assistance.consumers import CONSUMERS
+from services.assistance.gaps import routes as gaps_routes
 from services.assistance.jobs import JOBS
+from services.assistance.measures import routes as measures_routes
+from services.assistance.objects import routes as objects_routes
 from shared.service_app import ServiceSpec, create_service_app
 
 PREFIX = "/assistance/v1"

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from services.assistance.problem_deadlines import scan_gaps_and_problems
+from services.assistance.problems.deadlines import scan_gaps_and_problems
 from shared.scheduler import Job
 
 # Daily at local midnight: every gap is counted in days, so a new one opens

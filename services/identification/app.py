@@ -2,19 +2,16 @@
 
 from fastapi import FastAPI
 
-from services.identification import (
-    audit_routes,
-    campaigns_routes,
-    households_routes,
-    list_routes,
-    objects_routes,
-    problems_routes,
-    routes,
-    spot_check_routes,
-    steps_routes,
-)
+from services.identification.audit import routes as audit_routes
+from services.identification.campaigns import routes as campaigns_routes
+from services.identification.cases import routes as cases_routes
 from services.identification.consumers import CONSUMERS
+from services.identification.households import routes as households_routes
 from services.identification.jobs import JOBS
+from services.identification.objects import routes as objects_routes
+from services.identification.problems import routes as problems_routes
+from services.identification.spot_checks import routes as spot_check_routes
+from services.identification.steps import routes as steps_routes
 from shared.service_app import ServiceSpec, create_service_app
 
 PREFIX = "/identification/v1"
@@ -26,8 +23,7 @@ def spec() -> ServiceSpec:
         prefix=PREFIX,
         title="warnex identification (识别认定)",
         routers=[
-            list_routes.router,
-            routes.router,
+            cases_routes.router,
             steps_routes.router,
             objects_routes.router,
             households_routes.router,

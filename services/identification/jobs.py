@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from services.identification.overdue import scan_overdue
+from services.identification.cases.overdue import scan_overdue
 from shared.scheduler import Job
 
 # Every 15 minutes: a deadline passes at local midnight, and the case is

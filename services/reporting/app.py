@@ -2,15 +2,14 @@
 
 from fastapi import FastAPI
 
-from services.reporting import (
-    dashboard_routes,
-    extra_routes,
-    progress_routes,
-    routes,
-    trend_routes,
-)
 from services.reporting.consumers import CONSUMERS
+from services.reporting.dashboard import routes as dashboard_routes
+from services.reporting.feeds import routes as feeds_routes
 from services.reporting.jobs import JOBS
+from services.reporting.overview import routes as overview_routes
+from services.reporting.progress import routes as progress_routes
+from services.reporting.red_flags import routes as red_flags_routes
+from services.reporting.trends import routes as trends_routes
 from shared.service_app import ServiceSpec, create_service_app
 
 PREFIX = "/reporting/v1"
@@ -22,9 +21,10 @@ def spec() -> ServiceSpec:
         prefix=PREFIX,
         title="warnex reporting (统计)",
         routers=[
-            routes.router,
-            extra_routes.router,
-            trend_routes.router,
+            overview_routes.router,
+            feeds_routes.router,
+            red_flags_routes.router,
+            trends_routes.router,
             progress_routes.router,
             dashboard_routes.router,
         ],

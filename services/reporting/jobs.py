@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from services.reporting.snapshots import take_weekly_snapshot
+from services.reporting.trends.snapshots import take_weekly_snapshot
 from shared.scheduler import Job
 
 # Weekly, from the default anchor: Mondays at 00:00 Asia/Shanghai, so each

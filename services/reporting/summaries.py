@@ -29,6 +29,12 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reporting.summary_sql import (
+    IN_COUNTIES,
+    recount_sql,
+    roll_up_dated,
+    roll_up_stock,
+)
 from shared.event_types import (
     ASSESSMENT_RECORDED,
     CASE_DECIDED,
@@ -48,94 +54,6 @@ from shared.event_types import (
 )
 from shared.events import EventConsumer, EventRecord
 from shared.regions import LEVEL_DIGITS, pad
-
-# The region a row counts under at grain `g`, from its own (village) code.
-_GRAIN_REGION = "rpad(left(s.region_code, g.digits), 12, '0')"
-# The grains above the county. Their rows add up many counties, so they are
-# keyed by the region's own code cut to six digits ("610000" for a province,
-# "610300" for a city; no county's code ends in "00") rather than per county:
-# a province's overview adds up thousands of rows rather than one set per county.
-_ABOVE_COUNTY = ", ".join(f"('{g}', {LEVEL_DIGITS[g]})" for g in ("city", "province"))
-_WITHIN_COUNTY = "('village', 'town', 'county')"
-
-
-def _values(rows: Iterable[tuple[object, ...]]) -> str:
-    return ", ".join("(" + ", ".join(repr(v) for v in row) + ")" for row in rows)
-
-
-def _roll_up_dated(table: str, dims: str, where: str) -> str:
-    """The village months and years and the town and county grains of a dated
-    summary, from its village day rows."""
-    dims_s = ", ".join(f"s.{d.strip()}" for d in dims.split(","))
-    grains = [("village", 12, "month"), ("village", 12, "year")] + [
-        (grain, LEVEL_DIGITS[grain], bucket)
-        for grain in ("town", "county")
-        for bucket in ("day", "month", "year")
-    ]
-    return f"""
-INSERT INTO {table} (county_code, grain, bucket, region_code, day, {dims}, n)
-SELECT s.county_code, g.grain, g.bucket, {_GRAIN_REGION},
-       CASE g.bucket WHEN 'day' THEN s.day
-            ELSE CAST(date_trunc(g.bucket, s.day) AS date) END,
-       {dims_s}, sum(s.n)
-FROM {table} s
-CROSS JOIN (VALUES {_values(grains)}) AS g(grain, digits, bucket)
-WHERE s.grain = 'village' AND s.bucket = 'day' AND {where}
-GROUP BY 1, 2, 3, 4, 5, {dims_s}
-"""
-
-
-def _roll_up_stock(table: str, dims: str) -> str:
-    """The town and county grains of a stock summary, from its village rows."""
-    dims_s = ", ".join(f"s.{d.strip()}" for d in dims.split(","))
-    return f"""
-INSERT INTO {table} (county_code, grain, region_code, {dims}, n)
-SELECT s.county_code, g.grain, {_GRAIN_REGION}, {dims_s}, sum(s.n)
-FROM {table} s CROSS JOIN (VALUES ('town', 9), ('county', 6)) AS g(grain, digits)
-WHERE s.grain = 'village' AND s.county_code = ANY(CAST(:counties AS text[]))
-GROUP BY 1, 2, 3, {dims_s}
-"""
-
-
-def _fold(table: str, keys: str, sign: str) -> tuple[str, ...]:
-    """Add (`sign` "+") or take away ("-") the county rows of `:counties` in their
-    cities' and provinces' rows; `keys` are the table's key columns besides
-    county_code, grain and region_code. Rows left at zero go."""
-    keys_s = ", ".join(f"s.{k.strip()}" for k in keys.split(","))
-    upsert = f"""
-INSERT INTO {table} AS t (county_code, grain, region_code, {keys}, n)
-SELECT rpad(left(s.region_code, g.digits), 6, '0'), g.grain, {_GRAIN_REGION}, {keys_s},
-       {sign}sum(s.n)
-FROM {table} s CROSS JOIN (VALUES {_ABOVE_COUNTY}) AS g(grain, digits)
-WHERE s.grain = 'county' AND s.county_code = ANY(CAST(:counties AS text[]))
-GROUP BY 1, 2, 3, {keys_s}
-ON CONFLICT (county_code, grain, region_code, {keys}) DO UPDATE SET n = t.n + EXCLUDED.n
-"""
-    if sign == "+":
-        return (upsert,)
-    return (
-        upsert,
-        f"""
-DELETE FROM {table} t
-WHERE t.n = 0 AND t.grain IN ('city', 'province') AND t.region_code IN (
-    SELECT rpad(left(c, g.digits), 12, '0') FROM unnest(CAST(:counties AS text[])) AS c
-    CROSS JOIN (VALUES {_ABOVE_COUNTY}) AS g(grain, digits))
-""",
-    )
-
-
-def _recount(table: str, keys: str, *statements: str) -> tuple[str, ...]:
-    """Recount `table` for `:counties` by `statements` (which write the village,
-    town and county grains), keeping their cities' and provinces' rows in step."""
-    return (
-        *_fold(table, keys, "-"),
-        f"DELETE FROM {table} WHERE {_IN_COUNTIES} AND grain IN {_WITHIN_COUNTY}",
-        *statements,
-        *_fold(table, keys, "+"),
-    )
-
-
-_IN_COUNTIES = "county_code = ANY(CAST(:counties AS text[]))"
 
 # -- warnings: counted from their events -------------------------------------
 
@@ -192,7 +110,7 @@ async def add_warning_deltas(session: AsyncSession, deltas: dict[_WarningKey, in
         )
         for grain, digits in LEVEL_DIGITS.items():
             place = pad(region[:digits])
-            # Above the county, rows are keyed by the region's own code (see _ABOVE_COUNTY).
+            # Above the county, rows are keyed by the region's own code (see ABOVE_COUNTY).
             key = county if digits >= LEVEL_DIGITS["county"] else place[:6]
             for bucket, when in buckets:
                 rows[(key, when, grain, bucket, place, warning_type, status, late)] += n
@@ -211,15 +129,15 @@ INSERT INTO summary_warnings (county_code, grain, bucket, region_code, day, warn
     status, late, n)
 SELECT county_code, 'village', 'day', region_code, received_on, warning_type, status, late,
        count(*)
-FROM warnings WHERE {_IN_COUNTIES}
+FROM warnings WHERE {IN_COUNTIES}
 GROUP BY county_code, region_code, received_on, warning_type, status, late
 """
 
-_RECOUNT_WARNINGS = _recount(
+_RECOUNT_WARNINGS = recount_sql(
     "summary_warnings",
     "bucket, day, warning_type, status, late",
     _COUNT_WARNINGS,
-    _roll_up_dated("summary_warnings", "warning_type, status, late", "s." + _IN_COUNTIES),
+    roll_up_dated("summary_warnings", "warning_type, status, late", "s." + IN_COUNTIES),
 )
 
 
@@ -229,12 +147,12 @@ _COUNT_CASES = f"""
 INSERT INTO summary_cases (county_code, grain, bucket, region_code, day, event,
     days_to_decision, within_deadline, n)
 SELECT county_code, 'village', 'day', region_code, opened_on, 'opened', 0, false, count(*)
-FROM cases WHERE {_IN_COUNTIES}
+FROM cases WHERE {IN_COUNTIES}
 GROUP BY county_code, region_code, opened_on
 UNION ALL
 SELECT county_code, 'village', 'day', region_code, decided_on, 'decided',
        decided_on - opened_on, decided_on <= deadline, count(*)
-FROM cases WHERE {_IN_COUNTIES} AND decided_on IS NOT NULL
+FROM cases WHERE {IN_COUNTIES} AND decided_on IS NOT NULL
 GROUP BY county_code, region_code, decided_on, decided_on - opened_on, decided_on <= deadline
 """
 
@@ -242,7 +160,7 @@ GROUP BY county_code, region_code, decided_on, decided_on - opened_on, decided_o
 _COUNT_OPEN_CASES = f"""
 INSERT INTO summary_open_cases (county_code, grain, region_code, deadline, n)
 SELECT county_code, 'village', region_code, deadline, count(*)
-FROM cases WHERE {_IN_COUNTIES} AND state = 'open' AND decided_on IS NULL
+FROM cases WHERE {IN_COUNTIES} AND state = 'open' AND decided_on IS NULL
 GROUP BY county_code, region_code, deadline
 """
 
@@ -262,7 +180,7 @@ SELECT x.county_code, 'village', x.region_code, x.monitoring_type, x.status,
                WHERE m.county_code = x.county_code AND m.object_id = x.object_id
                  AND m.development AND m.status <> 'cancelled'),
        count(*)
-FROM monitoring_objects x WHERE x.{_IN_COUNTIES}
+FROM monitoring_objects x WHERE x.{IN_COUNTIES}
 GROUP BY 1, 3, 4, 5, 6, 7
 """
 
@@ -277,21 +195,21 @@ CROSS JOIN LATERAL (VALUES
     ('included_epidemic', CASE WHEN 'epidemic' = ANY(x.risk_types) THEN x.included_on END),
     ('rolled_back', x.rolled_back_on),
     ('removed', x.removed_on)) AS e(event, day)
-WHERE x.{_IN_COUNTIES} AND e.day IS NOT NULL
+WHERE x.{IN_COUNTIES} AND e.day IS NOT NULL
 GROUP BY 1, 4, 5, 6, 7
 UNION ALL
 SELECT x.county_code, 'village', 'day', x.region_code, a.assessed_on, 'look_back',
        x.monitoring_type, count(*)
 FROM assessments a
 JOIN monitoring_objects x ON x.county_code = a.county_code AND x.object_id = a.object_id
-WHERE a.{_IN_COUNTIES} AND a.kind = 'look_back'
+WHERE a.{IN_COUNTIES} AND a.kind = 'look_back'
 GROUP BY 1, 4, 5, 7
 """
 
 _COUNT_MEASURES = f"""
 INSERT INTO summary_measures (county_code, grain, region_code, category, status, n)
 SELECT county_code, 'village', region_code, category, status, count(*)
-FROM measures WHERE {_IN_COUNTIES}
+FROM measures WHERE {IN_COUNTIES}
 GROUP BY 1, 3, 4, 5
 """
 
@@ -303,52 +221,52 @@ INSERT INTO summary_persons (county_code, region_code, n)
 SELECT h.county_code, h.region_code, count(*)
 FROM households h
 JOIN members m ON m.county_code = h.county_code AND m.household_id = h.household_id
-WHERE h.{_IN_COUNTIES}
+WHERE h.{IN_COUNTIES}
 GROUP BY 1, 2
 """
 
 
-_IN_COUNTIES_S = "s." + _IN_COUNTIES
+_IN_COUNTIES_S = "s." + IN_COUNTIES
 
 # Each family's statements recount it for the counties in `:counties`.
 _FAMILIES: dict[str, tuple[str, ...]] = {
     "cases": (
-        *_recount(
+        *recount_sql(
             "summary_cases",
             "bucket, day, event, days_to_decision, within_deadline",
             _COUNT_CASES,
-            _roll_up_dated(
+            roll_up_dated(
                 "summary_cases", "event, days_to_decision, within_deadline", _IN_COUNTIES_S
             ),
         ),
-        *_recount(
+        *recount_sql(
             "summary_open_cases",
             "deadline",
             _COUNT_OPEN_CASES,
-            _roll_up_stock("summary_open_cases", "deadline"),
+            roll_up_stock("summary_open_cases", "deadline"),
         ),
     ),
     "objects": (
-        *_recount(
+        *recount_sql(
             "summary_objects",
             "monitoring_type, status, labour_capable, developed",
             _COUNT_OBJECTS,
-            _roll_up_stock("summary_objects", "monitoring_type, status, labour_capable, developed"),
+            roll_up_stock("summary_objects", "monitoring_type, status, labour_capable, developed"),
         ),
-        *_recount(
+        *recount_sql(
             "summary_object_events",
             "bucket, day, event, monitoring_type",
             _COUNT_OBJECT_EVENTS,
-            _roll_up_dated("summary_object_events", "event, monitoring_type", _IN_COUNTIES_S),
+            roll_up_dated("summary_object_events", "event, monitoring_type", _IN_COUNTIES_S),
         ),
     ),
-    "measures": _recount(
+    "measures": recount_sql(
         "summary_measures",
         "category, status",
         _COUNT_MEASURES,
-        _roll_up_stock("summary_measures", "category, status"),
+        roll_up_stock("summary_measures", "category, status"),
     ),
-    "persons": (f"DELETE FROM summary_persons WHERE {_IN_COUNTIES}", _COUNT_PERSONS),
+    "persons": (f"DELETE FROM summary_persons WHERE {IN_COUNTIES}", _COUNT_PERSONS),
 }
 
 # What each event can change. Measures change the objects' `developed`; a

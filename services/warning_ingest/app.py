@@ -2,9 +2,13 @@
 
 from fastapi import FastAPI
 
-from services.warning_ingest import feed_routes, feedback_routes, registry_routes, routes
+from services.warning_ingest.batches import routes as batches_routes
 from services.warning_ingest.consumers import CONSUMERS
+from services.warning_ingest.feedback import routes as feedback_routes
+from services.warning_ingest.feeds import routes as feeds_routes
 from services.warning_ingest.jobs import JOBS
+from services.warning_ingest.registry import routes as registry_routes
+from services.warning_ingest.warnings import routes as warnings_routes
 from shared.service_app import ServiceSpec, create_service_app
 
 PREFIX = "/ingest/v1"
@@ -16,8 +20,9 @@ def spec() -> ServiceSpec:
         prefix=PREFIX,
         title="warnex warning ingest (部门筛查预警)",
         routers=[
-            routes.router,
-            feed_routes.router,
+            batches_routes.router,
+            warnings_routes.router,
+            feeds_routes.router,
             feedback_routes.router,
             registry_routes.router,
         ],

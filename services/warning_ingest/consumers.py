@@ -1,7 +1,7 @@
 """The event consumers of warning_ingest."""
 
-from services.warning_ingest.case_outcomes import CASE_OUTCOMES
-from services.warning_ingest.unmatched import REMATCH
+from services.warning_ingest.feedback.case_outcomes import CASE_OUTCOMES
+from services.warning_ingest.warnings.unmatched import REMATCH
 from shared.events import EventConsumer
 
 CONSUMERS: list[EventConsumer] = [REMATCH, CASE_OUTCOMES]

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from services.warning_ingest.feeds import scan_feeds
+from services.warning_ingest.feeds.cadence import scan_feeds
 from shared.scheduler import Job
 
 # Hourly: a missed due time is announced within the hour it passes.

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identification.opening import open_cases_for_warnings
+from services.identification.cases.opening import open_cases_for_warnings
 from shared.events import EventRecord
 from tests.services.identification.screening_helpers import (
     COUNTY,
@@ -26,7 +26,7 @@ from tests.services.identification.screening_helpers import (
     csv_body,
     screening,
 )
-from tests.services.identification.test_steps import BODIES
+from tests.services.identification.steps.step_helpers import BODIES
 from tests.services.warning_ingest.ingest_helpers import (
     person,
 )

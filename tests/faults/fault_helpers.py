@@ -21,8 +21,8 @@ from shared.db import Database
 from shared.pii import PiiProtector
 from shared.registry import load_households
 from shared.settings import get_settings
+from tests.services.warning_ingest.batches.test_crash_safety import _free_port
 from tests.services.warning_ingest.ingest_helpers import COUNTY, VILLAGE, person
-from tests.services.warning_ingest.test_crash_safety import _free_port
 
 __all__ = ["COUNTY", "VILLAGE", "free_port", "serve", "stop", "wait_for_quiet"]
 

@@ -3,7 +3,8 @@ in flight leaves no half-done step or elimination: after a restart every
 row agrees with its events, every acknowledged write is there, and the work
 that was cut off can simply be done again.
 
-(The kill during a large ingest batch is tests/services/warning_ingest/test_crash_safety.py.)
+(The kill during a large ingest batch is
+tests/services/warning_ingest/batches/test_crash_safety.py.)
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ ORDER = ["household_visit", "village_review", "township_review", "county_approva
 
 
 def step_bodies(day: date) -> dict[str, dict[str, Any]]:
-    """test_steps.BODIES moved to the server's real today: opened 13 days ago,
+    """step_helpers.BODIES moved to the server's real today: opened 13 days ago,
     visited, reviewed with a five-day notice, approved 5 days ago."""
     return {
         "household_visit": {

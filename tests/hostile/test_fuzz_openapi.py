@@ -12,7 +12,7 @@ admin, and nobody at all). Whatever the input, the answer must:
   gives for that status (errors too: every error is documented as problem+json).
 
 The dashboard's static page and assets (`/dashboard`, HTML and scripts, no
-schema) are left out (UNSETTLED); tests/services/reporting/test_dashboard.py
+schema) are left out (UNSETTLED); tests/services/reporting/dashboard/test_dashboard.py
 covers them.
 
 The requests go through httpx's ASGI transport on the test's own event loop

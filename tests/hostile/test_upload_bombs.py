@@ -15,13 +15,13 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import text
 
-from services.identification.screening_forms import (
+from services.identification.screenings.forms import (
     MAX_RECORDS,
     MAX_ROWS_READ,
     MalformedBody,
     read_upload,
 )
-from services.identification.screening_record import FIELDS
+from services.identification.screenings.record import FIELDS
 from shared import clock
 from shared.settings import reset_settings
 from tests.services.identification.screening_helpers import (
@@ -94,7 +94,7 @@ def _counting(rows: Iterator[list[str]], seen: list[int]) -> Iterator[list[str]]
 
 
 def test_reading_stops_at_the_cap_not_at_the_end_of_a_hundred_thousand_rows(monkeypatch):
-    from services.identification import screening_forms
+    from services.identification.screenings import forms as screening_forms
 
     seen = [0]
     original = screening_forms._csv_rows

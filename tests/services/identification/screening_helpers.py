@@ -28,8 +28,8 @@ from openpyxl import Workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identification.campaigns_schemas import XLSX_MEDIA_TYPE
-from services.identification.screening_record import FIELDS
+from services.identification.campaigns.schemas import XLSX_MEDIA_TYPE
+from services.identification.screenings.record import FIELDS
 from shared.pii import PiiProtector
 from shared.registry import load_households, load_regions
 from shared.settings import get_settings

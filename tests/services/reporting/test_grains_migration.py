@@ -9,7 +9,9 @@ from sqlalchemy import text
 from services.reporting.summaries import refresh_all
 from shared.migrate import alembic_config
 from shared.models import metadata
-from tests.services.reporting.dataset import load_dataset
+from tests.services.reporting.dataset import (
+    load_dataset,
+)
 
 # The summary tables kept per grain.
 TABLES = tuple(

@@ -20,14 +20,18 @@ from shared import clock
 from shared.db import Database
 from shared.events import EventRecord, position
 from shared.models import metadata
-from tests.services.identification.id_helpers import register, staff_headers
-from tests.services.identification.test_cases_from_warnings import (
+from tests.services.identification.cases.test_cases_from_warnings import (
     fresh_client as fresh_client,  # a fixture
 )
-from tests.services.identification.test_flow import PUSHED_AT, _staff
-from tests.services.identification.test_steps import NOW, through
-from tests.services.reporting.dataset import COUNTY as DATASET_COUNTY
-from tests.services.reporting.dataset import load_dataset
+from tests.services.identification.id_helpers import register, staff_headers
+from tests.services.identification.steps.step_helpers import NOW, through
+from tests.services.identification.steps.test_flow import PUSHED_AT, _staff
+from tests.services.reporting.dataset import (
+    COUNTY as DATASET_COUNTY,
+)
+from tests.services.reporting.dataset import (
+    load_dataset,
+)
 from tests.services.warning_ingest.ingest_helpers import (
     BATCHES,
     COUNTY,
@@ -85,7 +89,7 @@ async def test_counts_from_the_events_of_a_flow_equal_a_full_recount(client, ses
         }
         receipt = (await client.post(BATCHES, json=body, headers=department)).json()
         assert receipt["accepted"] == 3, receipt
-        from services.identification.opening import open_cases_for_warnings
+        from services.identification.cases.opening import open_cases_for_warnings
 
         accepted = [e for e in await _events(session) if e.type == "warning.accepted"]
         await open_cases_for_warnings(session, accepted, decision_days=15, actor="test")

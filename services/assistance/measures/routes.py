@@ -1,0 +1,123 @@
+"""Measures and the assistance catalog."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from services.assistance.measures.lifecycle import (
+    find_target,
+    get_measure,
+    list_measures,
+    move_measure,
+    plan_measure,
+)
+from services.assistance.measures.schemas import (
+    AssistanceCatalog,
+    MeasureIn,
+    MeasureMove,
+    MeasureOut,
+    MeasurePage,
+)
+from shared import clock
+from shared.auth import CurrentPrincipal, Staff, ensure_in_scope, found_in_scope, scope_region
+from shared.catalog import MEASURE_CATEGORIES, MEASURE_STATUSES
+from shared.db import SessionDep
+from shared.pagination import PageDep
+
+router = APIRouter(tags=["measures"])
+
+
+@router.get("/catalog", response_model=AssistanceCatalog, summary="Measure categories")
+async def get_catalog(_: CurrentPrincipal) -> dict[str, Any]:
+    return {
+        "measure_categories": [
+            {
+                "code": m.code,
+                "label": m.label,
+                "group": m.group,
+                "development": m.development,
+                "responsible_department": m.department,
+            }
+            for m in MEASURE_CATEGORIES.values()
+        ],
+        "statuses": MEASURE_STATUSES,
+    }
+
+
+@router.post(
+    "/measures", status_code=201, response_model=MeasureOut, summary="Plan a measure (staff)"
+)
+async def post_measure(body: MeasureIn, session: SessionDep, principal: Staff) -> dict[str, Any]:
+    target = await find_target(session, object_id=body.object_id, case_id=body.case_id)
+    ensure_in_scope(principal, target["region_code"])
+    return await plan_measure(
+        session,
+        target=target,
+        category=body.category,
+        responsible_department=body.responsible_department,
+        planned_on=body.planned_on,
+        amount_yuan=body.amount_yuan,
+        description=body.description,
+        actor=principal.actor,
+    )
+
+
+async def measure_in_scope(
+    measure_id: uuid.UUID, session: SessionDep, principal: Staff
+) -> dict[str, Any]:
+    """The measure, or 404 if it does not exist or lies outside the caller's scope."""
+    return found_in_scope(principal, await get_measure(session, measure_id=measure_id))
+
+
+MeasureInScope = Annotated[dict[str, Any], Depends(measure_in_scope)]
+
+
+@router.get("/measures/{measure_id}", response_model=MeasureOut, summary="One measure (staff)")
+async def get_one_measure(measure: MeasureInScope) -> dict[str, Any]:
+    return measure
+
+
+@router.patch(
+    "/measures/{measure_id}",
+    response_model=MeasureOut,
+    summary="Move a measure forward (staff)",
+    responses={409: {"description": "A backward move, or a finished measure"}},
+)
+async def patch_measure(
+    body: MeasureMove, measure: MeasureInScope, session: SessionDep, principal: Staff
+) -> dict[str, Any]:
+    return await move_measure(
+        session,
+        measure=measure,
+        status=body.status,
+        started_on=body.started_on,
+        completed_on=body.completed_on,
+        amount_yuan=body.amount_yuan,
+        actor=principal.actor,
+        today=clock.today(),
+    )
+
+
+@router.get("/measures", response_model=MeasurePage, summary="Measures in your region (staff)")
+async def get_measures(
+    session: SessionDep,
+    principal: Staff,
+    page: PageDep,
+    region: Annotated[str | None, Query(description="12-digit region code")] = None,
+    category: str | None = None,
+    status: str | None = None,
+    object_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    items, next_cursor = await list_measures(
+        session,
+        region_code=scope_region(principal, region),
+        category=category,
+        status=status,
+        object_id=object_id,
+        cursor=page.cursor,
+        limit=page.limit,
+    )
+    return {"items": items, "next_cursor": next_cursor}

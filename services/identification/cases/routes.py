@@ -1,0 +1,97 @@
+"""Cases: the pending-case list, most urgent first; a manual clue; one case (staff in scope)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from services.identification.cases.lists import list_cases
+from services.identification.cases.lookup import (
+    CaseInScope,
+    case_view,
+    get_case_row,
+    household_in_scope,
+)
+from services.identification.cases.opening import open_manual_case
+from services.identification.cases.schemas import CaseOut, CasePage, ManualClueIn
+from shared import clock
+from shared.auth import Staff, scope_region
+from shared.catalog import RISK_TYPES
+from shared.db import SessionDep
+from shared.errors import invalid
+from shared.pagination import PageDep
+
+router = APIRouter(tags=["cases"])
+
+RegionQuery = Annotated[str | None, Query(description="12-digit region code; default your scope")]
+
+
+@router.get(
+    "/cases",
+    response_model=CasePage,
+    summary="Cases in your region, deadline first (staff)",
+)
+async def get_cases(
+    session: SessionDep,
+    principal: Staff,
+    page: PageDep,
+    region: RegionQuery = None,
+    state: Annotated[
+        str | None,
+        Query(description="open | decided | overdue (past the deadline) | due_soon (3 days)"),
+    ] = None,
+    step: Annotated[
+        str | None, Query(description="Open cases that have not done this step yet")
+    ] = None,
+    source: Annotated[
+        str | None, Query(description="department_warning | self_report | cadre_screening")
+    ] = None,
+) -> dict[str, Any]:
+    today = clock.today()
+    rows, next_cursor = await list_cases(
+        session,
+        region_code=scope_region(principal, region),
+        today=today,
+        state=state,
+        step=step,
+        source=source,
+        cursor=page.cursor,
+        limit=page.limit,
+    )
+    return {"items": [case_view(row, today=today) for row in rows], "next_cursor": next_cursor}
+
+
+@router.post(
+    "/cases",
+    status_code=201,
+    response_model=CaseOut,
+    summary="Open a case for a self-report or a cadre's screening (staff)",
+    responses={409: {"description": "The household already has an open case (named)"}},
+)
+async def post_case(body: ManualClueIn, session: SessionDep, principal: Staff) -> dict[str, Any]:
+    unknown = [r for r in body.risk_types if r not in RISK_TYPES]
+    if unknown:
+        raise invalid("risk_types", "invalid_code", "risk_types must be codes of the catalog")
+    household = await household_in_scope(
+        session, household_id=body.household_id, principal=principal
+    )
+    today = clock.today()
+    case_id = await open_manual_case(
+        session,
+        household=household,
+        source=body.source,
+        found_on=body.found_on,
+        description=body.description,
+        risk_types=sorted(set(body.risk_types)),
+        actor=principal.actor,
+        today=today,
+    )
+    row = await get_case_row(session, case_id=case_id)
+    assert row is not None
+    return case_view(row, today=today)
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut, summary="One case (staff in scope)")
+async def get_case(case: CaseInScope) -> dict[str, Any]:
+    return case_view(case, today=clock.today())

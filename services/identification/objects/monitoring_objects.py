@@ -1,0 +1,150 @@
+"""Monitoring objects (监测对象): the staff list, one object, and removal (清退).
+
+An object is created by a county decision (services.identification steps);
+here it is read and, by county staff, removed with the reason and who
+approved it. Lists come newest inclusion first, in keyset pages ordered by
+(included_on DESC, object_id DESC).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import Staff, found_in_scope
+from shared.catalog import MONITORING_TYPES, OBJECT_STATUSES
+from shared.db import SessionDep
+from shared.errors import Conflict, check_code
+from shared.event_types import MONITORING_OBJECT_REMOVED
+from shared.events import announce
+from shared.pagination import newest_first
+from shared.regions import scope_like_pattern
+
+OBJECT_COLUMNS = """
+    o.object_id, o.county_code, o.household_id, o.region_code, o.monitoring_type,
+    o.risk_types, o.status, o.included_on, o.case_id, o.eliminated_on, o.removed_on,
+    o.removal_reason, o.removal_approved_by, o.whole_household_no_labour,
+    o.development_assistance
+"""
+
+
+class AlreadyRemoved(Conflict):
+    slug, title = "already_removed", "The monitoring object is already removed"
+
+
+async def list_objects(
+    session: AsyncSession,
+    *,
+    region_code: str,
+    status: str | None = None,
+    monitoring_type: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Objects inside `region_code`, newest inclusion first (ties by object id,
+    descending); 422 `invalid_code` for a status or type outside its list."""
+    check_code("status", status, OBJECT_STATUSES)
+    check_code("type", monitoring_type, MONITORING_TYPES)
+    filters = {"status": status, "monitoring_type": monitoring_type}
+    given = {name: value for name, value in filters.items() if value is not None}
+    return await newest_first(
+        session,
+        select=f"SELECT {OBJECT_COLUMNS} FROM monitoring_objects o",
+        where=["o.region_code LIKE :scope", *(f"o.{name} = :{name}" for name in given)],
+        params={"scope": scope_like_pattern(region_code), **given},
+        order=(("o.included_on", "included_on", date), ("o.object_id", "object_id", uuid.UUID)),
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+async def get_object(session: AsyncSession, *, object_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (
+        (
+            await session.execute(
+                text(
+                    f"SELECT {OBJECT_COLUMNS} FROM monitoring_objects o"
+                    " WHERE o.object_id = :object_id"
+                ),
+                {"object_id": object_id},
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else dict(row)
+
+
+async def object_in_scope(
+    object_id: uuid.UUID, session: SessionDep, principal: Staff
+) -> dict[str, Any]:
+    """The object, or 404 if it does not exist or lies outside the caller's scope."""
+    return found_in_scope(principal, await get_object(session, object_id=object_id))
+
+
+ObjectInScope = Annotated[dict[str, Any], Depends(object_in_scope)]
+
+
+async def remove_object(
+    session: AsyncSession,
+    *,
+    obj: dict[str, Any],
+    reason: str,
+    approved_by: str,
+    actor: str,
+    today: date,
+) -> dict[str, Any]:
+    """清退: mark the object removed today with the reason and approver, audit it
+    and announce `monitoring_object.removed`; return the updated object.
+
+    Raises AlreadyRemoved (409) for an object already removed, also when a
+    concurrent removal won the race.
+    """
+    removed = await session.scalar(
+        text(
+            "UPDATE monitoring_objects SET status = 'removed', removed_on = :today,"
+            " removal_reason = :reason, removal_approved_by = :approved_by, updated_at = now()"
+            " WHERE county_code = :county_code AND object_id = :object_id"
+            " AND status <> 'removed'"
+            " RETURNING object_id"
+        ),
+        {
+            "today": today,
+            "reason": reason,
+            "approved_by": approved_by,
+            "county_code": obj["county_code"],
+            "object_id": obj["object_id"],
+        },
+    )
+    if removed is None:
+        raise AlreadyRemoved("The monitoring object is already removed.")
+    object_id = str(obj["object_id"])
+    # The contract of shared/event_types.py; the reason and the approver are
+    # free text that may name people, so they stay in the row and out of events.
+    await announce(
+        session,
+        type=MONITORING_OBJECT_REMOVED,
+        aggregate=("monitoring_object", object_id),
+        county_code=obj["county_code"],
+        actor=actor,
+        payload={
+            "object_id": object_id,
+            "household_id": obj["household_id"],
+            "county_code": obj["county_code"],
+            "region_code": obj["region_code"],
+            "monitoring_type": obj["monitoring_type"],
+            "risk_types": list(obj["risk_types"]),
+            "case_id": str(obj["case_id"]),
+            "removed_on": today.isoformat(),
+            "previous_status": obj["status"],
+        },
+        details={"removed_on": today.isoformat(), "previous_status": obj["status"]},
+    )
+    updated = await get_object(session, object_id=obj["object_id"])
+    assert updated is not None
+    return updated

@@ -1,0 +1,83 @@
+"""Monitoring objects (监测对象): the list, one object, and removal (清退)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from services.identification.objects.monitoring_objects import (
+    ObjectInScope,
+    list_objects,
+    remove_object,
+)
+from services.identification.objects.schemas import (
+    MonitoringObjectOut,
+    MonitoringObjectPage,
+    RemovalIn,
+)
+from shared import clock
+from shared.auth import CountyStaff, Staff, scope_region
+from shared.db import SessionDep
+from shared.pagination import PageDep
+
+router = APIRouter(tags=["monitoring objects"])
+
+
+@router.get(
+    "/monitoring_objects",
+    response_model=MonitoringObjectPage,
+    summary="Monitoring objects in your region, newest inclusion first (staff)",
+)
+async def get_objects(
+    session: SessionDep,
+    principal: Staff,
+    page: PageDep,
+    region: Annotated[
+        str | None, Query(description="12-digit region code; default your scope")
+    ] = None,
+    status: Annotated[
+        str | None, Query(description="risk_not_eliminated | risk_eliminated | removed")
+    ] = None,
+    monitoring_type: Annotated[
+        str | None, Query(alias="type", description="A monitoring type code")
+    ] = None,
+) -> dict[str, Any]:
+    items, next_cursor = await list_objects(
+        session,
+        region_code=scope_region(principal, region),
+        status=status,
+        monitoring_type=monitoring_type,
+        cursor=page.cursor,
+        limit=page.limit,
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get(
+    "/monitoring_objects/{object_id}",
+    response_model=MonitoringObjectOut,
+    summary="One monitoring object (staff in scope)",
+)
+async def get_one_object(obj: ObjectInScope) -> dict[str, Any]:
+    return obj
+
+
+@router.post(
+    "/monitoring_objects/{object_id}/removal",
+    response_model=MonitoringObjectOut,
+    summary="Remove (清退) a monitoring object (county staff)",
+    responses={409: {"description": "The object is already removed"}},
+)
+async def post_removal(
+    principal: CountyStaff, body: RemovalIn, obj: ObjectInScope, session: SessionDep
+) -> dict[str, Any]:
+    # `principal` first: a role that may never remove gets 403 before the scope's 404.
+    return await remove_object(
+        session,
+        obj=obj,
+        reason=body.reason,
+        approved_by=body.approved_by,
+        actor=principal.actor,
+        today=clock.today(),
+    )

@@ -1,0 +1,199 @@
+"""A spot check's sample as the caller sees it, and the differences between a
+checker's findings and the village's screening record (SPEC §11)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.identification.campaigns.lookup import CampaignInScope
+from services.identification.screenings.record import FINDING_FIELDS
+from shared.auth import Principal
+from shared.db import SessionDep
+from shared.errors import NotFound
+from shared.regions import covers, region_prefix
+
+NOT_SCREENED = "not_screened"
+
+
+def sample_pattern(campaign: dict[str, Any], principal: Principal) -> str:
+    """LIKE pattern of the part of the campaign's region the caller sees: the
+    campaign's region, or the caller's scope when that lies inside it."""
+    scope, region = principal.region_code, campaign["region_code"]
+    assert scope is not None  # campaign_in_scope checked it
+    return region_prefix(scope if covers(region, scope) else region) + "%"
+
+
+# -- the draw ------------------------------------------------------------------------
+
+
+# -- reading -------------------------------------------------------------------------
+
+SPOT_CHECK_COLUMNS = (
+    "sc.spot_check_id, sc.county_code, sc.campaign_id, sc.kind, sc.seed, sc.created_at"
+)
+
+
+async def spot_check_in_campaign(
+    spot_check_id: uuid.UUID, campaign: CampaignInScope, session: SessionDep
+) -> dict[str, Any]:
+    """The spot check of the campaign, or 404."""
+    row = (
+        (
+            await session.execute(
+                text(
+                    f"SELECT {SPOT_CHECK_COLUMNS} FROM spot_checks sc"
+                    " WHERE sc.spot_check_id = :id AND sc.county_code = :county"
+                    " AND sc.campaign_id = :campaign_id"
+                ),
+                {
+                    "id": spot_check_id,
+                    "county": campaign["county_code"],
+                    "campaign_id": campaign["campaign_id"],
+                },
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    return dict(row)
+
+
+SpotCheckInCampaign = Annotated[dict[str, Any], Depends(spot_check_in_campaign)]
+
+_SAMPLE = text(
+    f"""
+SELECT h.household_id, h.region_code, r.name AS region_name, h.checker_record, h.checked_at,
+       s.household_id IS NOT NULL AS screened,
+       {", ".join(f"s.{field}" for field in FINDING_FIELDS)}
+FROM spot_check_households h
+LEFT JOIN regions r ON r.code = h.region_code
+LEFT JOIN screenings s ON s.campaign_id = :campaign_id AND s.county_code = h.county_code
+    AND s.household_id = h.household_id
+WHERE h.spot_check_id = :id AND h.county_code = :county AND h.region_code LIKE :pattern
+ORDER BY h.region_code, h.household_id
+"""
+)
+
+
+def differences_of(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """A checked household's differences from the village's record: each finding
+    field whose values differ, or one `screening` difference when the village
+    has no record of it."""
+    checker = row["checker_record"]
+    if checker is None:
+        return []
+    household_id = row["household_id"]
+    if not row["screened"]:
+        return [
+            {
+                "household_id": household_id,
+                "field": "screening",
+                "village_value": NOT_SCREENED,
+                "checker_value": "screened",
+            }
+        ]
+    return [
+        {
+            "household_id": household_id,
+            "field": field,
+            "village_value": row[field],
+            "checker_value": checker.get(field),
+        }
+        for field in FINDING_FIELDS
+        if row[field] != checker.get(field)
+    ]
+
+
+def count_differences(differences: list[dict[str, Any]]) -> dict[str, Any]:
+    by_field = dict.fromkeys((*FINDING_FIELDS, "screening"), 0)
+    for difference in differences:
+        by_field[difference["field"]] += 1
+    return {
+        "total": len(differences),
+        "households_with_differences": len({d["household_id"] for d in differences}),
+        "by_field": by_field,
+    }
+
+
+async def spot_check_view(
+    session: AsyncSession,
+    *,
+    campaign: dict[str, Any],
+    spot_check: dict[str, Any],
+    principal: Principal,
+) -> dict[str, Any]:
+    """The sample as API.md shows it, limited to the caller's scope: its
+    villages, households (checked or not) and the differences found."""
+    rows = [
+        dict(row)
+        for row in (
+            await session.execute(
+                _SAMPLE,
+                {
+                    "id": spot_check["spot_check_id"],
+                    "county": spot_check["county_code"],
+                    "campaign_id": spot_check["campaign_id"],
+                    "pattern": sample_pattern(campaign, principal),
+                },
+            )
+        ).mappings()
+    ]
+    villages: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        village = villages.setdefault(
+            row["region_code"],
+            {"region_code": row["region_code"], "region_name": row["region_name"], "households": 0},
+        )
+        village["households"] += 1
+    differences = [d for row in rows for d in differences_of(row)]
+    return {
+        "spot_check_id": spot_check["spot_check_id"],
+        "campaign_id": spot_check["campaign_id"],
+        "kind": spot_check["kind"],
+        "seed": spot_check["seed"],
+        "created_at": spot_check["created_at"],
+        "villages": list(villages.values()),
+        "households": [
+            {
+                "household_id": row["household_id"],
+                "region_code": row["region_code"],
+                "checked": row["checker_record"] is not None,
+                "checked_at": row["checked_at"],
+            }
+            for row in rows
+        ],
+        "differences": differences,
+        "difference_counts": count_differences(differences),
+    }
+
+
+async def list_spot_checks(
+    session: AsyncSession, *, campaign: dict[str, Any], principal: Principal
+) -> list[dict[str, Any]]:
+    """The campaign's samples, newest first, with their households (in the
+    caller's scope) and how many of those are checked."""
+    rows = await session.execute(
+        text(
+            f"SELECT {SPOT_CHECK_COLUMNS}, count(h.household_id) AS households,"
+            " count(h.checker_record) AS checked"
+            " FROM spot_checks sc LEFT JOIN spot_check_households h"
+            "   ON h.spot_check_id = sc.spot_check_id AND h.county_code = sc.county_code"
+            "   AND h.region_code LIKE :pattern"
+            " WHERE sc.campaign_id = :campaign_id AND sc.county_code = :county"
+            " GROUP BY sc.spot_check_id, sc.county_code"
+            " ORDER BY sc.created_at DESC, sc.spot_check_id DESC"
+        ),
+        {
+            "campaign_id": campaign["campaign_id"],
+            "county": campaign["county_code"],
+            "pattern": sample_pattern(campaign, principal),
+        },
+    )
+    return [dict(row) for row in rows.mappings()]
