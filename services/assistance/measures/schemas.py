@@ -8,7 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared.dates import Day
 from shared.money import Yuan
+from shared.text import FreeText
 
 MeasureStatus = Literal["planned", "in_progress", "completed", "cancelled"]
 
@@ -22,15 +24,15 @@ class MeasureIn(BaseModel):
     responsible_department: str | None = Field(
         default=None, description="Default: the category's usual department"
     )
-    planned_on: date
+    planned_on: Day
     amount_yuan: Yuan | None = Field(default=None, ge=0)
-    description: str | None = Field(default=None, max_length=2000)
+    description: FreeText | None = Field(default=None, max_length=2000)
 
 
 class MeasureMove(BaseModel):
     status: MeasureStatus
-    started_on: date | None = None
-    completed_on: date | None = None
+    started_on: Day | None = None
+    completed_on: Day | None = None
     amount_yuan: Yuan | None = Field(default=None, ge=0)
 
 

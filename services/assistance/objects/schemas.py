@@ -9,14 +9,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared.dates import Day
 from shared.money import Yuan
+from shared.text import FreeText
 
 AssessmentKind = Literal["routine", "look_back"]
 ObjectStatus = Literal["risk_not_eliminated", "risk_eliminated", "removed"]
 
 
 class AssessmentIn(BaseModel):
-    assessed_on: date = Field(description="Not in the future, not before the inclusion")
+    assessed_on: Day = Field(description="Not in the future, not before the inclusion")
     kind: AssessmentKind = Field(description="routine (入户走访) | look_back (回头看)")
     income_per_capita_yuan: Yuan
     rigid_expenditure_yuan: Annotated[Yuan, Field(ge=0)]
@@ -24,7 +26,7 @@ class AssessmentIn(BaseModel):
     education_secure: bool
     medical_secure: bool
     drinking_water_secure: bool
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: FreeText | None = Field(default=None, max_length=2000)
 
 
 class AssessmentOut(BaseModel):
@@ -57,11 +59,11 @@ class FlagsIn(BaseModel):
 
 
 class EliminationIn(BaseModel):
-    decided_on: date = Field(description="The county's decision; not in the future")
+    decided_on: Day = Field(description="The county's decision; not in the future")
 
 
 class RollbackIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000, description="Why the risk returned")
+    reason: FreeText = Field(min_length=1, max_length=2000, description="Why the risk returned")
 
 
 class ObjectOut(BaseModel):

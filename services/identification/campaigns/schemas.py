@@ -14,6 +14,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.dates import Day
+from shared.text import FreeText
+
 _CSV_HELP = (
     "A header row with the record field names, then one household per row; booleans "
     "`true`/`false`, dates YYYY-MM-DD. UTF-8 (a byte-order mark is fine) or `charset=gb18030`."
@@ -25,20 +28,20 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 class PhaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: FreeText = Field(min_length=1, max_length=100)
     kind: str | None = Field(
         default=None, description="A code of the phase kinds (catalog) warnex can check"
     )
-    due_on: date
+    due_on: Day
 
 
 class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: FreeText = Field(min_length=1, max_length=200)
     region_code: str = Field(description="12-digit code of a county, town or village")
     year: int = Field(ge=2000, le=2100)
-    starts_on: date | None = Field(default=None, description="Default 1 January of `year`")
+    starts_on: Day | None = Field(default=None, description="Default 1 January of `year`")
     phases: list[PhaseIn] = Field(
         max_length=20, description="In the plan's order, due dates not decreasing"
     )
@@ -48,7 +51,7 @@ class PhaseDoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     index: int = Field(ge=0, description="0-based position of the phase")
-    done_on: date | None = Field(description="null clears it")
+    done_on: Day | None = Field(description="null clears it")
 
 
 class ReportedFiguresIn(BaseModel):

@@ -8,14 +8,17 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared.dates import Day
+from shared.text import FreeText
+
 Outcome = Literal["included", "not_included", "not_eligible", "risk_updated"]
 
 
 class ManualClueIn(BaseModel):
     household_id: str = Field(pattern=r"^[A-Za-z0-9-]{1,40}$")
     source: Literal["self_report", "cadre_screening"]
-    found_on: date = Field(description="When the clue was found; not in the future")
-    description: str = Field(min_length=1, max_length=2000)
+    found_on: Day = Field(description="When the clue was found; not in the future")
+    description: FreeText = Field(min_length=1, max_length=2000)
     risk_types: list[str] = Field(
         default_factory=list,
         description="Risk type codes the clue names (a sudden one allows the green channel)",

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared.text import FreeText
+
 ObjectStatus = Literal["risk_not_eliminated", "risk_eliminated", "removed"]
 
 
@@ -34,5 +36,7 @@ class MonitoringObjectPage(BaseModel):
 
 
 class RemovalIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000, description="Why the object is removed")
-    approved_by: str = Field(min_length=1, max_length=100, description="Who approved the removal")
+    reason: FreeText = Field(min_length=1, max_length=2000, description="Why the object is removed")
+    approved_by: FreeText = Field(
+        min_length=1, max_length=100, description="Who approved the removal"
+    )

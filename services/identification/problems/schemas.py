@@ -10,6 +10,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared.dates import Day
+from shared.text import FreeText
+
 ProblemStatus = Literal["open", "rectified"]
 
 
@@ -18,16 +21,16 @@ class ProblemIn(BaseModel):
     region_code: str = Field(max_length=12, description="12-digit county, town or village code")
     household_id: str | None = Field(default=None, max_length=40)
     type: str = Field(max_length=40, description="A problem type of the campaigns catalog")
-    description: str = Field(min_length=1, max_length=2000)
-    found_on: date
-    due_on: date = Field(description="The rectification deadline, on or after found_on")
-    responsible: str = Field(min_length=1, max_length=100, description="Who answers for it")
+    description: FreeText = Field(min_length=1, max_length=2000)
+    found_on: Day
+    due_on: Day = Field(description="The rectification deadline, on or after found_on")
+    responsible: FreeText = Field(min_length=1, max_length=100, description="Who answers for it")
 
 
 class ProblemRectifyIn(BaseModel):
     status: Literal["rectified"]
-    rectified_on: date
-    action: str = Field(min_length=1, max_length=2000, description="What was done")
+    rectified_on: Day
+    action: FreeText = Field(min_length=1, max_length=2000, description="What was done")
 
 
 class ProblemOut(BaseModel):

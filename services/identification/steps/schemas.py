@@ -4,20 +4,21 @@ catalog by the service, so that a wrong one is 422 `invalid_code`."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from shared.dates import Day
 from shared.money import Yuan
+from shared.text import FreeText
 
-Notes = Annotated[str | None, Field(default=None, max_length=2000)]
+Notes = Annotated[FreeText | None, Field(default=None, max_length=2000)]
 
 
 class HouseholdVisitIn(BaseModel):
     """入户核查: what the visit found, and whether the household is eligible."""
 
-    visited_on: date
+    visited_on: Day
     income_per_capita_yuan: Yuan
     rigid_expenditure_yuan: Annotated[Yuan, Field(ge=0)]
     housing_secure: bool
@@ -34,9 +35,9 @@ class HouseholdVisitIn(BaseModel):
 class VillageReviewIn(BaseModel):
     """村级民主评议和公示: the review and its public notice (both ends counted)."""
 
-    reviewed_on: date
-    notice_start: date
-    notice_end: date
+    reviewed_on: Day
+    notice_start: Day
+    notice_end: Day
     objections: bool
     notes: Notes = None
 
@@ -44,7 +45,7 @@ class VillageReviewIn(BaseModel):
 class TownshipReviewIn(BaseModel):
     """乡镇审核: approve, or reject (the case ends as not_included, notes as reason)."""
 
-    reviewed_on: date
+    reviewed_on: Day
     approved: bool
     notes: Notes = None
 
@@ -52,7 +53,7 @@ class TownshipReviewIn(BaseModel):
 class CountyApprovalIn(BaseModel):
     """县级比对审定: the data comparison (or its waiver) and the decision."""
 
-    approved_on: date
+    approved_on: Day
     comparison_waived: bool = Field(
         description="Only when the village review's notice raised no objection"
     )
@@ -63,7 +64,7 @@ class CountyApprovalIn(BaseModel):
     risk_types: list[str] | None = Field(
         default=None, description="Risk type codes; required for included and risk_updated"
     )
-    reason: str | None = Field(
+    reason: FreeText | None = Field(
         default=None, max_length=2000, description="Required for not_included"
     )
 
@@ -71,4 +72,4 @@ class CountyApprovalIn(BaseModel):
 class GreenChannelIn(BaseModel):
     """绿色通道 for a sudden risk."""
 
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: FreeText = Field(min_length=1, max_length=2000)
