@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from services.warning_ingest import batches, unmatched
+from services.warning_ingest import batches, small_push, unmatched
 from services.warning_ingest.formats import read_push
 from services.warning_ingest.schemas import (
     Receipt,
@@ -70,7 +70,7 @@ async def post_batch(
             response.status_code = 200
             return earlier
     assert pusher.department is not None
-    return await batches.store_batch(
+    return await small_push.store_push(
         session,
         pusher=batches.Pusher(pusher.id, pusher.department, pusher.actor, pusher.region_code),
         push=push,

@@ -48,6 +48,9 @@ from tests.services.warning_ingest.ingest_helpers import (
     person,
     staff_headers,
 )
+from tests.services.warning_ingest.push_paths import push_path  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 HOUSEHOLDS = "/ingest/v1/registry/households"
 PROBLEM_JSON = "application/problem+json"

@@ -19,6 +19,9 @@ from tests.services.warning_ingest.batch_helpers import (
     rows,
     statuses,
 )
+from tests.services.warning_ingest.push_paths import push_path  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 # --- CSV ----------------------------------------------------------------------
 

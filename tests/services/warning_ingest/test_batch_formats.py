@@ -32,6 +32,9 @@ from tests.services.warning_ingest.ingest_helpers import (
     person,
     record,
 )
+from tests.services.warning_ingest.push_paths import push_path  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 # --- bodies that cannot be read ---------------------------------------------------
 

@@ -31,6 +31,9 @@ from tests.services.warning_ingest.ingest_helpers import (
     person,
     record,
 )
+from tests.services.warning_ingest.push_paths import push_path  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 # --- ID numbers ---------------------------------------------------------------
 

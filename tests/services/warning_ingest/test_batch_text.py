@@ -25,6 +25,9 @@ from tests.services.warning_ingest.ingest_helpers import (
     record,
     staff_headers,
 )
+from tests.services.warning_ingest.push_paths import push_path  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 # --- text fields ---------------------------------------------------------------
 

@@ -16,6 +16,9 @@ from tests.services.warning_ingest.ingest_helpers import (
     record,
     register,
 )
+from tests.services.warning_ingest.push_paths import push_path  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
