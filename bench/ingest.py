@@ -65,11 +65,23 @@ _LAST_ACCEPTED = (
 _CONSUMER_PAST = "SELECT (xid, event_id) >= ($2, $3) FROM consumer_positions WHERE name = $1"
 
 
-def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`warnex serve` on `port`, ready; its output goes to `log` (read if it fails)."""
+def serve(
+    env: dict[str, str], port: int, log: Path, *, processes: int = 1
+) -> subprocess.Popen[bytes]:
+    """`warnex serve --workers processes` on `port`, ready; its output goes to
+    `log` (read if it fails)."""
     with log.open("ab") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "serve", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "shared.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(processes),
+            ],
             env=env,
             stdout=out,
             stderr=out,

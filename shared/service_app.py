@@ -8,9 +8,12 @@ its API.md prefix (`/ingest/v1`), whether one service runs or all four.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -29,6 +32,14 @@ if TYPE_CHECKING:
     from shared.scheduler import Job
 
 log = structlog.get_logger("warnex.app")
+
+# Set by `warnex serve --workers N` for its server processes: the path (one
+# file per service) whose flock elects the one process that runs a service's
+# event consumers and scheduled jobs. The consumers' and jobs' own
+# transaction-scoped locks keep them one at a time whatever runs them; the
+# election spares the other processes the polling and the retried locks.
+WORKERS_LOCK_ENV = "WARNEX_WORKERS_LOCK"
+ELECTION_SECONDS = 2.0
 
 
 @dataclass
@@ -79,6 +90,38 @@ async def _workers(spec: ServiceSpec) -> AsyncIterator[None]:
     if not settings.run_workers or not (spec.consumers or spec.jobs):
         yield
         return
+    lock_path = os.environ.get(WORKERS_LOCK_ENV)
+    if not lock_path:
+        async with _running(spec):
+            yield
+        return
+    elected = asyncio.create_task(_run_when_elected(spec, Path(f"{lock_path}.{spec.name}")))
+    try:
+        yield
+    finally:
+        elected.cancel()
+        await asyncio.gather(elected, return_exceptions=True)
+
+
+async def _run_when_elected(spec: ServiceSpec, lock_path: Path) -> None:
+    """Run the service's workers once this process holds `lock_path` (an
+    exclusive flock); until then try again every ELECTION_SECONDS. The kernel
+    releases the lock when its holder exits, however it dies, so a surviving
+    or restarted process takes over."""
+    with lock_path.open("ab") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(ELECTION_SECONDS)
+        log.info("workers_elected", service=spec.name, pid=os.getpid())
+        async with _running(spec):
+            await asyncio.Event().wait()  # until cancelled at shut-down
+
+
+@asynccontextmanager
+async def _running(spec: ServiceSpec) -> AsyncIterator[None]:
     from shared.scheduler import start_scheduler
 
     db = get_database()

@@ -22,11 +22,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def _serve(data_dir: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WARNEX_", "DATABASE_URL"))}
     env["WARNEX_DATA_DIR"] = str(data_dir)
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -66,10 +75,11 @@ async def _execute(data_dir: Path, sql: str) -> object:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the embedded server listens on a Unix socket")
-def test_serve_starts_on_a_fresh_data_directory_and_keeps_data_across_a_restart(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_starts_on_a_fresh_data_directory_and_keeps_data_across_a_restart(tmp_path, workers):
     data_dir = tmp_path / "warnex-data"
     port = _free_port()
-    first = _serve(data_dir, port)
+    first = _serve(data_dir, port, workers)
     try:
         ready = _wait_ready(port, first)
         assert ready.json()["status"] == "ready"
@@ -85,6 +95,8 @@ def test_serve_starts_on_a_fresh_data_directory_and_keeps_data_across_a_restart(
         secret = (data_dir / "secret.key").read_text()
     finally:
         _stop(first)
+    # Several server processes too: the embedded server stops with `warnex serve`.
+    assert not (data_dir / "pgdata" / "postmaster.pid").exists()
 
     second = _serve(data_dir, port)
     try:

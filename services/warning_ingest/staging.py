@@ -181,10 +181,19 @@ SELECT idx, source_record_id, $1::jsonb FROM unknown
 _COUNTY = (
     "coalesce(h.county_code, left(w.region_code, 6), CAST(:client_county AS text),"
     " CASE WHEN d.code IS NOT NULL THEN left(w.id_masked, 6) END,"
-    " CAST(:home_county AS text), left(w.id_masked, 6))"
+    " {home_county}, left(w.id_masked, 6))"
 )
-_STORE = f"""
-WITH candidates AS (
+
+
+def store_ctes(*, home_county: str = "CAST(:home_county AS text)") -> str:
+    """The CTEs `candidates`, `fresh`, `stored` and `evented` that store the
+    rows of `ingest_stage` (a table, or a CTE of the same columns placed
+    before them) and append their events; `home_county` is the SQL for the
+    registry's only county (NULL when it has none or several)."""
+    return _STORE_CTES.replace("{home_county}", home_county)
+
+
+_STORE_CTES = f"""candidates AS (
     SELECT w.idx, w.source_record_id, w.warning_id, w.warning_type,
            w.id_hash, w.id_sealed, w.id_masked, w.name, w.region_code AS reported_region_code,
            w.event_date, w.amount_yuan, w.details, h.household_id,
@@ -225,9 +234,8 @@ WITH candidates AS (
         region_code, event_date, received_on, late
 ), evented AS (
     {matching.INSERT_EVENTS.format(source="stored")}
-)
-SELECT count(*) FROM stored
-"""
+)"""
+_STORE = f"WITH {store_ctes()}\nSELECT count(*) FROM stored"
 # Entries for the stored records (`accepted`: the staged id won the claim)
 # and for those an earlier batch stored (`duplicate`, with that warning's id).
 _RECEIPT_ENTRIES = """

@@ -30,9 +30,15 @@ free_port = _free_port
 
 
 def serve(
-    url: str, port: int, *, workers: bool = False, log: Any = subprocess.DEVNULL
+    url: str,
+    port: int,
+    *,
+    workers: bool = False,
+    processes: int = 1,
+    log: Any = subprocess.DEVNULL,
 ) -> subprocess.Popen[bytes]:
-    """`warnex serve` (all four services) on `url`, once it answers readyz."""
+    """`warnex serve` (all four services; `--workers processes`) on `url`,
+    once it answers readyz."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env |= {
         "DATABASE_URL": url,
@@ -41,7 +47,8 @@ def serve(
         "WARNEX_CONSUMER_POLL_SECONDS": "0.2",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "shared.cli", "serve", "--port", str(port)]
+        + (["--workers", str(processes)] if processes > 1 else []),
         env=env,
         stdout=log,
         stderr=log,

@@ -46,6 +46,7 @@ from tests.hostile.nasty_helpers import (
     whole_body_refusal,
     wire_value,
 )
+from tests.services.warning_ingest.batches.push_paths import push_path  # noqa: F401
 from tests.services.warning_ingest.ingest_helpers import (
     BATCHES,
     COUNTY,
@@ -54,6 +55,8 @@ from tests.services.warning_ingest.ingest_helpers import (
     person,
     staff_headers,
 )
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 
 @pytest.fixture

@@ -7,12 +7,15 @@ from __future__ import annotations
 import pytest
 
 from tests.services.identification.id_helpers import TOWN, VILLAGE
+from tests.services.warning_ingest.batches.push_paths import push_path  # noqa: F401
 from tests.services.warning_ingest.ingest_helpers import (
     BATCHES,
     department_headers,
     record,
     staff_headers,
 )
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 
 @pytest.mark.parametrize(

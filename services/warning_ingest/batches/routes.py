@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from services.warning_ingest.batches import small_push
 from services.warning_ingest.batches import storing as batches
 from services.warning_ingest.batches.formats import read_push
 from services.warning_ingest.batches.schemas import (
@@ -61,7 +62,7 @@ async def post_batch(
             response.status_code = 200
             return earlier
     assert pusher.department is not None
-    return await batches.store_batch(
+    return await small_push.store_push(
         session,
         pusher=batches.Pusher(pusher.id, pusher.department, pusher.actor, pusher.region_code),
         push=push,

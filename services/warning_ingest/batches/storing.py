@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 from sqlalchemy import text
@@ -91,6 +91,23 @@ async def _home_county(session: AsyncSession) -> str | None:
     return counties[0] if len(counties) == 1 else None
 
 
+def store_values(
+    *, pusher: Pusher, batch_id: uuid.UUID, policy: Policy, now: datetime, today: date
+) -> dict[str, Any]:
+    """The store statement's parameters (staging.store_ctes), but the home county."""
+    return {
+        "department": pusher.department,
+        "batch_id": batch_id,
+        "received_at": now,
+        "received_on": today,
+        "client_county": _client_county(pusher.region_code),
+        "event_dated": sorted(EVENT_DATED_TYPES),
+        "late_days": policy.feeds.late_record_days,
+        "actor": pusher.actor,
+        **matching.threshold_params(policy, today),
+    }
+
+
 async def _store_params(
     session: AsyncSession,
     *,
@@ -100,21 +117,11 @@ async def _store_params(
     now: datetime,
     today: date,
 ) -> StoreParams:
+    values = store_values(pusher=pusher, batch_id=batch_id, policy=policy, now=now, today=today)
     return StoreParams(
         department=pusher.department,
-        values={
-            "department": pusher.department,
-            "batch_id": batch_id,
-            "received_at": now,
-            "received_on": today,
-            "client_county": _client_county(pusher.region_code),
-            "home_county": await _home_county(session),
-            "event_dated": sorted(EVENT_DATED_TYPES),
-            "late_days": policy.feeds.late_record_days,
-            "actor": pusher.actor,
-            **matching.threshold_params(policy, today),
-        },
-    )  # fmt: skip
+        values={**values, "home_county": await _home_county(session)},
+    )
 
 
 async def _stage_and_store(
@@ -156,10 +163,11 @@ async def _stage_and_store(
     return count
 
 
-async def _refuse_atomic(stage: Stage) -> None:
+def refuse_atomic(rejected: list[tuple[int, str | None, list[dict[str, str]]]]) -> NoReturn:
+    """Raise AtomicBatchRejected listing the `rejected` records (in index order)."""
     records: list[dict[str, Any]] = []
     errors: list[FieldError] = []
-    for idx, source_record_id, record_errors in await stage.rejected():
+    for idx, source_record_id, record_errors in rejected:
         records.append(
             {
                 "index": idx,
@@ -205,7 +213,7 @@ async def store_batch(
     )
     rejected = await stage.rejected_count()
     if rejected and push.atomic:
-        await _refuse_atomic(stage)
+        refuse_atomic(await stage.rejected())
     pushed = (
         [t.code for t in types_of(pusher.department)] if record_count == 0 else stage.pushed_types
     )

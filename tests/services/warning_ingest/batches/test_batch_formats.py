@@ -24,7 +24,10 @@ from tests.services.warning_ingest.batches.format_helpers import (
     receipt,
     statuses,
 )
+from tests.services.warning_ingest.batches.push_paths import push_path  # noqa: F401
 from tests.services.warning_ingest.ingest_helpers import record
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 # --- bodies that cannot be read ---------------------------------------------------
 

@@ -23,6 +23,7 @@ from tests.services.warning_ingest.batches.batch_helpers import (
     rejected,
     stored_one,
 )
+from tests.services.warning_ingest.batches.push_paths import push_path  # noqa: F401
 from tests.services.warning_ingest.ingest_helpers import (
     BATCHES,
     COUNTY,
@@ -31,6 +32,8 @@ from tests.services.warning_ingest.ingest_helpers import (
     person,
     record,
 )
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 # --- ID numbers ---------------------------------------------------------------
 

@@ -27,7 +27,10 @@ from tests.services.warning_ingest.batches.format_helpers import (
     receipt,
     statuses,
 )
+from tests.services.warning_ingest.batches.push_paths import push_path  # noqa: F401
 from tests.services.warning_ingest.ingest_helpers import BATCHES, department_headers, person, record
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 # --- NDJSON ---------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from tests.services.warning_ingest.batches.batch_helpers import (
     rows,
     stored_one,
 )
+from tests.services.warning_ingest.batches.push_paths import push_path  # noqa: F401
 from tests.services.warning_ingest.ingest_helpers import (
     BATCHES,
     department_headers,
@@ -27,6 +28,8 @@ from tests.services.warning_ingest.ingest_helpers import (
     record,
     staff_headers,
 )
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 # --- text fields ---------------------------------------------------------------
 

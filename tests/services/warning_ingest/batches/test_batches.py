@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from shared import clock
+from tests.services.warning_ingest.batches.push_paths import push_path  # noqa: F401
 from tests.services.warning_ingest.ingest_helpers import (
     BATCHES,
     VILLAGE,
@@ -17,6 +18,8 @@ from tests.services.warning_ingest.ingest_helpers import (
     record,
     register,
 )
+
+pytestmark = pytest.mark.usefixtures("push_path")
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
