@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from fastapi import APIRouter, FastAPI
@@ -25,10 +25,20 @@ from shared.observability import RequestLogMiddleware, configure_logging, metric
 from shared.settings import get_settings
 
 if TYPE_CHECKING:
+    from shared.db import Database
     from shared.events import EventConsumer
     from shared.scheduler import Job
 
 log = structlog.get_logger("warnex.app")
+
+
+class Worker(Protocol):
+    """A background loop other than an event consumer (the webhook deliveries):
+    `run_forever` returns only when cancelled, at shutdown."""
+
+    name: str
+
+    async def run_forever(self, db: Database) -> None: ...
 
 
 @dataclass
@@ -39,6 +49,7 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = ()
     consumers: Sequence[EventConsumer] = ()
     jobs: Sequence[Job] = ()
+    workers: Sequence[Worker] = ()
     # Paths (relative to the prefix) that take bulk uploads and the larger body limit.
     bulk_paths: tuple[str, ...] = ()
     description: str = ""
@@ -76,7 +87,7 @@ def _health_router() -> APIRouter:
 @asynccontextmanager
 async def _workers(spec: ServiceSpec) -> AsyncIterator[None]:
     settings = get_settings()
-    if not settings.run_workers or not (spec.consumers or spec.jobs):
+    if not settings.run_workers or not (spec.consumers or spec.jobs or spec.workers):
         yield
         return
     from shared.scheduler import start_scheduler
@@ -84,7 +95,7 @@ async def _workers(spec: ServiceSpec) -> AsyncIterator[None]:
     db = get_database()
     tasks = [
         asyncio.create_task(c.run_forever(db), name=f"consumer:{c.name}") for c in spec.consumers
-    ]
+    ] + [asyncio.create_task(w.run_forever(db), name=f"worker:{w.name}") for w in spec.workers]
     scheduler = start_scheduler(db, spec.jobs) if spec.jobs else None
     try:
         yield

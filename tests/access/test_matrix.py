@@ -34,9 +34,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.app import SERVICES
+from services.warning_ingest.webhooks.subscriptions import subscribe
 from shared import clock
 from shared.auth import issue_token
 from shared.catalog import DEPARTMENTS
+from shared.settings import get_settings
 from tests.services.assistance.assist_helpers import add_object
 from tests.services.identification.ledger_helpers import add_problem, screening_record
 from tests.services.identification.screening_helpers import (
@@ -50,6 +52,7 @@ from tests.services.identification.screening_helpers import (
     screening,
 )
 from tests.services.warning_ingest.ingest_helpers import record
+from tests.services.warning_ingest.webhooks.webhook_helpers import add_delivery
 
 # 20 May 2026, 10:00 in Shanghai: inside the 2026 campaign, before its due dates.
 NOW = datetime(2026, 5, 20, 2, 0, tzinfo=UTC)
@@ -199,6 +202,10 @@ OBJECT_ID = ID + "/monitoring_objects/{object_id}"
 OBJECT_AS = AS + "/monitoring_objects/{object_id}"
 CAMPAIGN = ID + "/campaigns/{campaign_id}"
 SPOT = CAMPAIGN + "/spot_checks/{spot_check_id}"
+SUBSCRIPTION = IG + "/subscriptions/{subscription_id}"
+HOOKS = "hooks.example.test"
+# A subscription is its department's: another department's client gets 404.
+OWN_SUBSCRIPTION = _base(**{c: "404" for c in CLIENTS}) | {f"client:{PUSHER}": "ok"}
 # An addition to API.md, by design: the administrator who issues client tokens
 # also reads receipts and feed states, to see whether a department's system pushes.
 ADMIN = "admin"
@@ -234,6 +241,11 @@ ROWS: list[Row] = [
     ),
     Row("GET", IG + "/catalog", any_caller()),
     Row("GET", IG + "/feedback", clients()),
+    Row("POST", IG + "/subscriptions", clients(), body={"url": f"https://{HOOKS}/warnex"}),
+    Row("GET", IG + "/subscriptions", clients()),
+    Row("DELETE", SUBSCRIPTION, OWN_SUBSCRIPTION),
+    Row("GET", SUBSCRIPTION + "/deliveries", OWN_SUBSCRIPTION),
+    Row("POST", SUBSCRIPTION + "/deliveries/{delivery_id}/redeliver", OWN_SUBSCRIPTION),
     # A county load outside its county rejects the households in the answer
     # (like a screening upload), so county staff elsewhere are past the role check.
     Row(
@@ -483,6 +495,11 @@ def _frozen() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _webhook_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(get_settings(), "webhook_allowed_hosts", HOOKS)
+
+
 @pytest.fixture
 async def world(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, Any]:
     """The seeded county, one token per caller, and the ids the rows fill in."""
@@ -545,6 +562,8 @@ async def world(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, A
         )
     )
     problem_id = await add_problem(session, VILLAGE)
+    hook = await subscribe(session, department=PUSHER, url=f"https://{HOOKS}/", actor="test")
+    delivery_id = await add_delivery(session, hook["subscription_id"])
     return {
         "headers": headers,
         "ids": {
@@ -559,6 +578,8 @@ async def world(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, A
             "spot_check_id": sample["spot_check_id"],
             "problem_id": str(problem_id),
             "household_id": "H-1",
+            "subscription_id": str(hook["subscription_id"]),
+            "delivery_id": str(delivery_id),
         },
     }
 
