@@ -33,34 +33,45 @@ FEEDBACK_TYPES = WARNING_EVENTS | {CASE_OPENED, CASE_WARNINGS_ATTACHED, CASE_DEC
 
 _ANY_SUBSCRIPTION = text("SELECT EXISTS (SELECT 1 FROM webhook_subscriptions)")
 
+# Every lookup is by key through a LATERAL ... LIMIT 1 (the batch's events,
+# then each item's warning), so the plan stays a few index probes per item
+# whatever the tables' statistics say (a fresh bulk load has none).
 _ITEMS = text(
     """
-SELECT s.subscription_id, e.id AS event_id, i.warning_id, w.source_record_id, i.status,
-       i.case_id, i.outcome, e.occurred_at AS changed_at
+SELECT s.subscription_id, i.event_id, i.warning_id, w.source_record_id, i.status,
+       i.case_id, i.outcome, i.changed_at
 FROM unnest(CAST(:counties AS text[]), CAST(:ids AS bigint[])) AS b(county_code, id)
-JOIN events e ON e.county_code = b.county_code AND e.id = b.id
 CROSS JOIN LATERAL (
-    SELECT (e.payload->>'warning_id')::uuid AS warning_id, e.payload->>'status' AS status,
-           NULL::uuid AS case_id,
-           CASE WHEN e.type = :dismissed THEN 'dismissed' END AS outcome
-    WHERE e.type IN :warning_types
-  UNION ALL
-    SELECT x.id::uuid, 'matched', (e.payload->>'case_id')::uuid, NULL
-    FROM jsonb_array_elements_text(e.payload->'warning_ids') AS x(id)
-    WHERE e.type IN (:opened, :attached)
-  UNION ALL
-    SELECT DISTINCT x.id::uuid, 'matched', (e.payload->>'case_id')::uuid,
-           e.payload->>'outcome'
-    FROM events c, jsonb_array_elements_text(c.payload->'warning_ids') AS x(id)
-    WHERE e.type = :decided
-      AND c.county_code = e.county_code
-      AND c.aggregate_type = 'case' AND c.aggregate_id = e.aggregate_id
-      AND c.type IN (:opened, :attached)
-      AND (c.xid, c.id) < (e.xid, e.id)
+    SELECT * FROM events e WHERE e.county_code = b.county_code AND e.id = b.id LIMIT 1
+) AS e
+CROSS JOIN LATERAL (
+    SELECT e.xid, e.id AS event_id, e.occurred_at AS changed_at, x.*
+    FROM (
+        SELECT (e.payload->>'warning_id')::uuid AS warning_id, e.payload->>'status' AS status,
+               NULL::uuid AS case_id,
+               CASE WHEN e.type = :dismissed THEN 'dismissed' END AS outcome
+        WHERE e.type IN :warning_types
+      UNION ALL
+        SELECT x.id::uuid, 'matched', (e.payload->>'case_id')::uuid, NULL
+        FROM jsonb_array_elements_text(e.payload->'warning_ids') AS x(id)
+        WHERE e.type IN (:opened, :attached)
+      UNION ALL
+        SELECT DISTINCT x.id::uuid, 'matched', (e.payload->>'case_id')::uuid,
+               e.payload->>'outcome'
+        FROM events c, jsonb_array_elements_text(c.payload->'warning_ids') AS x(id)
+        WHERE e.type = :decided
+          AND c.county_code = e.county_code
+          AND c.aggregate_type = 'case' AND c.aggregate_id = e.aggregate_id
+          AND c.type IN (:opened, :attached)
+          AND (c.xid, c.id) < (e.xid, e.id)
+    ) AS x
 ) AS i
-JOIN warnings w ON w.county_code = e.county_code AND w.warning_id = i.warning_id
-JOIN webhook_subscriptions s ON s.department = w.department AND s.created_at <= e.occurred_at
-ORDER BY e.xid, e.id, i.warning_id, s.subscription_id
+CROSS JOIN LATERAL (
+    SELECT w.source_record_id, w.department FROM warnings w
+    WHERE w.warning_id = i.warning_id AND w.county_code = e.county_code LIMIT 1
+) AS w
+JOIN webhook_subscriptions s ON s.department = w.department AND s.created_at <= i.changed_at
+ORDER BY i.xid, i.event_id, i.warning_id, s.subscription_id
 """
 ).bindparams(bindparam("warning_types", expanding=True))
 

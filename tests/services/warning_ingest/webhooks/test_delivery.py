@@ -20,6 +20,15 @@ from services.warning_ingest.webhooks.delivery import DeliveryWorker
 from services.warning_ingest.webhooks.fanout import WEBHOOK_FANOUT
 from shared import clock
 from shared.db import Database
+from tests.services.warning_ingest.test_feedback import (
+    MEDICAL,
+    accepted,
+    add_warning,
+    attached,
+    commit_each,
+    decided,
+    poll_until,
+)
 from tests.services.warning_ingest.webhooks.receiver import receiving
 from tests.services.warning_ingest.webhooks.webhook_helpers import (
     IG,
@@ -217,3 +226,34 @@ async def test_a_subscription_gets_only_items_from_after_it_was_made(
         await DeliveryWorker().run_once(fresh_db)
     assert len(await deliveries(fresh_db, sub["subscription_id"])) == 1
     assert orjson.loads(receiver.requests[0].body)["source_record_id"] == "R-3"
+
+
+async def test_case_events_are_pushed_like_the_feedback_list(
+    api: httpx.AsyncClient, fresh_db: Database
+) -> None:
+    """Matched into a case, then decided: the receiver gets the same items, in
+    the same shape, as `GET /feedback` lists."""
+    medical = await client_headers(fresh_db, MEDICAL)
+    with receiving() as receiver:
+        await subscribe(api, medical, receiver.url)
+        a = await add_warning(fresh_db, "M-1")
+        b = await add_warning(fresh_db, "M-2")
+        case_id = uuid.uuid4()
+        await commit_each(
+            fresh_db,
+            accepted(a),
+            accepted(b),
+            attached("case.opened", case_id, a),
+            attached("case.warnings_attached", case_id, b),
+            decided(case_id, "included"),
+        )
+        await WEBHOOK_FANOUT.drain(fresh_db)
+        await DeliveryWorker(timeout=5).run_once(fresh_db)
+    items, _ = await poll_until(api, medical, 6)
+    assert len(items) == 6
+    pushed = sorted((orjson.loads(r.body) for r in receiver.requests), key=orjson.dumps)
+    assert pushed == sorted(items, key=orjson.dumps)
+    assert {(i["source_record_id"], i["outcome"]) for i in pushed if i["outcome"]} == {
+        ("M-1", "included"),
+        ("M-2", "included"),
+    }
