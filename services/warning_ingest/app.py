@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from services.warning_ingest import feed_routes, feedback_routes, registry_routes, routes
 from services.warning_ingest.consumers import CONSUMERS
 from services.warning_ingest.jobs import JOBS
+from services.warning_ingest.roster import routes as roster_routes
 from services.warning_ingest.webhooks import routes as webhook_routes
 from services.warning_ingest.webhooks.delivery import WEBHOOK_DELIVERIES
 from shared.service_app import ServiceSpec, create_service_app
@@ -23,6 +24,7 @@ def spec() -> ServiceSpec:
             feedback_routes.router,
             registry_routes.router,
             webhook_routes.router,
+            roster_routes.router,
         ],
         consumers=CONSUMERS,
         jobs=JOBS,

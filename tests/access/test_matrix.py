@@ -244,6 +244,13 @@ ROWS: list[Row] = [
     Row("POST", IG + "/subscriptions", clients(), body={"url": f"https://{HOOKS}/warnex"}),
     Row("GET", IG + "/subscriptions", clients()),
     Row("DELETE", SUBSCRIPTION, OWN_SUBSCRIPTION),
+    # The policy's roster departments (shipped: medical insurance and civil affairs).
+    Row(
+        "GET",
+        IG + "/roster",
+        _base(**{"client:medical_insurance": "ok", "client:civil_affairs": "ok"}),
+        query={"format": "ndjson"},
+    ),
     Row("GET", SUBSCRIPTION + "/deliveries", OWN_SUBSCRIPTION),
     Row("POST", SUBSCRIPTION + "/deliveries/{delivery_id}/redeliver", OWN_SUBSCRIPTION),
     # A county load outside its county rejects the households in the answer
