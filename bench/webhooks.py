@@ -125,7 +125,7 @@ async def bench(url: str, items: int, port: int) -> dict[str, Any]:
             started = time.perf_counter()
             await WEBHOOK_FANOUT.drain(db)
             fanout_seconds = time.perf_counter() - started
-            worker = DeliveryWorker(per_subscription=concurrency)
+            worker = DeliveryWorker(per_subscription=concurrency, batch_size=max(32, concurrency))
             print(f"delivering {items} items, {concurrency} in flight", file=sys.stderr)
             started = time.perf_counter()
             attempts = await worker.run_once(db)

@@ -123,8 +123,10 @@ async def _chunks(
     output: str,
     protector: PiiProtector,
 ) -> AsyncIterator[bytes]:
-    result = await conn.stream(_ROWS.execution_options(yield_per=PARTITION), _scope(region_code))
-    async for partition in result.partitions():
+    # A server-side cursor (stream), read PARTITION rows at a time: the size is
+    # given here, as a text() statement's yield_per is not applied to it.
+    result = await conn.stream(_ROWS, _scope(region_code))
+    async for partition in result.partitions(PARTITION):
         yield _lines(
             (
                 {

@@ -1,10 +1,12 @@
 """Sending the queued deliveries (worker `ingest.webhook-deliveries`).
 
-Work is claimed per subscription: a claim leases up to `per_subscription` due
+Work is claimed per subscription: a claim leases up to `batch_size` due
 deliveries of each of up to `subscriptions` subscriptions (`busy_until`, taken
 with FOR UPDATE SKIP LOCKED), so any number of processes can run the worker,
-at most one batch is in flight per subscription, and a slow or dead receiver
-holds up only its own batch while the others go on. Each attempt has
+one batch is in flight per subscription with at most `per_subscription`
+requests open at once, and a slow or dead receiver holds up only its own
+batch while the others go on. The lease outlasts the slowest batch (every
+request timing out). Each attempt has
 `timeout` seconds in all; redirects are never followed; the host is resolved
 and checked again before each batch (targets.py). A 2xx answer delivers;
 anything else is retried after an exponential back-off with jitter (the first
@@ -93,7 +95,7 @@ FROM leased l CROSS JOIN LATERAL (
     WHERE d.subscription_id = l.subscription_id AND d.status = 'pending'
       AND d.next_attempt_at <= :now
     ORDER BY d.next_attempt_at, d.seq
-    LIMIT :per_subscription
+    LIMIT :batch_size
 ) d
 """
 )
@@ -122,18 +124,20 @@ class DeliveryWorker:
         *,
         timeout: float = 10.0,
         per_subscription: int = 4,
+        batch_size: int = 32,
         subscriptions: int = 32,
         poll_seconds: float | None = None,
-        lease: timedelta = timedelta(minutes=2),
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.name = name
         self.timeout = timeout
         self.per_subscription = per_subscription
+        self.batch_size = max(batch_size, per_subscription)
         self.subscriptions = subscriptions
         self.poll_seconds = poll_seconds
-        self.lease = lease
         self.transport = transport
+        rounds = -(-self.batch_size // per_subscription)
+        self.lease = timedelta(seconds=rounds * (timeout + 5) + 60)
 
     def client(self) -> httpx.AsyncClient:
         """One connection pool for every receiver; no redirects, no proxies from the environment."""
@@ -156,7 +160,7 @@ class DeliveryWorker:
                     "now": now,
                     "lease_until": now + self.lease,
                     "subscriptions": limit,
-                    "per_subscription": self.per_subscription,
+                    "batch_size": self.batch_size,
                 },
             )
             batches: dict[uuid.UUID, Claimed] = {}
@@ -203,16 +207,18 @@ class DeliveryWorker:
         return Outcome(delivery["delivery_id"], response.status_code, None)
 
     async def send(self, client: httpx.AsyncClient, batch: Claimed) -> list[Outcome]:
-        """One attempt for each delivery of the batch, side by side."""
+        """One attempt for each delivery of the batch, `per_subscription` at a time."""
         try:
             target = await resolve_target(batch.url, get_settings().webhook_hosts())
         except TargetRefused as refused:
             return [Outcome(d["delivery_id"], None, refused.code) for d in batch.deliveries]
-        return list(
-            await asyncio.gather(
-                *(self._attempt(client, target, batch.key, d) for d in batch.deliveries)
-            )
-        )
+        gate = asyncio.Semaphore(self.per_subscription)
+
+        async def attempt(delivery: dict[str, Any]) -> Outcome:
+            async with gate:
+                return await self._attempt(client, target, batch.key, delivery)
+
+        return list(await asyncio.gather(*(attempt(d) for d in batch.deliveries)))
 
     async def record(self, db: Database, batch: Claimed, outcomes: list[Outcome]) -> None:
         """Store the attempts' results and release the subscription's lease."""

@@ -15,8 +15,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.app import create_app
+from services.warning_ingest.roster import listing
 from shared.db import Database, get_session
+from shared.pii import PiiProtector
 from shared.policy import get_policy
+from shared.settings import get_settings
 from tests.services.assistance.assist_helpers import add_object
 from tests.services.warning_ingest.ingest_helpers import (
     department_headers,
@@ -181,3 +184,26 @@ async def test_a_served_roster_streams_from_its_own_connection(fresh_db: Databas
             text("SELECT count(*) FROM audit_log WHERE action = 'roster.downloaded'")
         )
     assert audited == 1
+
+
+async def test_the_roster_is_read_a_partition_at_a_time(
+    fresh_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flat memory: rows come from a server-side cursor in partitions, each
+    written out before the next is read."""
+    async with fresh_db.transaction() as s:
+        expected = await _county(s)
+    monkeypatch.setattr(listing, "PARTITION", 2)
+    chunks = [
+        chunk
+        async for chunk in listing.stream_roster(
+            fresh_db.engine,
+            region_code=None,
+            cadence_days={"poverty_alleviated": 10, "monitored": 10},
+            output="ndjson",
+            protector=PiiProtector.from_secret(get_settings().secret_bytes()),
+            statement_timeout_ms=10_000,
+        )
+    ]
+    rows = [chunk.count(b"\n") for chunk in chunks[1:]]  # after the (empty) header
+    assert rows == [2, 2, 1] and sum(rows) == len(expected)

@@ -168,7 +168,7 @@ async def test_a_hanging_receiver_does_not_delay_a_live_one(
     api: httpx.AsyncClient, fresh_db: Database
 ) -> None:
     civil = await client_headers(fresh_db, CIVIL)
-    worker = DeliveryWorker(timeout=2, poll_seconds=0.1, per_subscription=2)
+    worker = DeliveryWorker(timeout=2, poll_seconds=0.1, per_subscription=2, batch_size=2)
     with receiving(hang_seconds=30) as hanging, receiving() as live:
         dead_sub = await subscribe(api, civil, hanging.url)
         await subscribe(api, civil, live.url)
@@ -206,7 +206,8 @@ async def test_two_workers_share_the_work_without_sending_anything_twice(
             await subscribe(api, civil, receiver.url)
         await push_unmatched(api, civil, range(1, 21))
         await WEBHOOK_FANOUT.drain(fresh_db)
-        first, second = DeliveryWorker(per_subscription=3), DeliveryWorker(per_subscription=3)
+        first = DeliveryWorker(per_subscription=3, batch_size=5)
+        second = DeliveryWorker(per_subscription=3, batch_size=5)
         sent = await asyncio.gather(first.run_once(fresh_db), second.run_once(fresh_db))
     assert sum(sent) == 60
     for receiver in (a, b, c):
