@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, model_validator
 
-from shared.catalog import WARNING_TYPES
+from shared.catalog import DEPARTMENTS, WARNING_TYPES
 from shared.settings import get_settings
 
 SHIPPED = Path(__file__).with_name("policy.toml")
@@ -62,12 +62,35 @@ class RedFlagPolicy(BaseModel):
     high_ratio: float = Field(0.02, gt=0, lt=1)
 
 
+ROSTER_GROUPS = ("poverty_alleviated", "monitored")
+
+
+class RosterPolicy(BaseModel):
+    """Who may download the roster of poverty-alleviated and monitored persons
+    (SPEC §12), and the push cadence it announces per group."""
+
+    departments: list[str] = ["medical_insurance", "civil_affairs"]
+    cadence_days: dict[str, int] = {"poverty_alleviated": 10, "monitored": 10}
+
+    @model_validator(mode="after")
+    def _known_codes(self) -> RosterPolicy:
+        for department in self.departments:
+            if department not in DEPARTMENTS:
+                raise ValueError(f"rosters: unknown department {department!r}")
+        if set(self.cadence_days) != set(ROSTER_GROUPS):
+            raise ValueError(f"rosters: cadence_days needs exactly {', '.join(ROSTER_GROUPS)}")
+        if any(days < 1 for days in self.cadence_days.values()):
+            raise ValueError("rosters: a cadence must be at least one day")
+        return self
+
+
 class Policy(BaseModel):
     identification: IdentificationPolicy = IdentificationPolicy()
     feeds: FeedPolicy
     assistance: AssistancePolicy = AssistancePolicy()
     screening: ScreeningPolicy = ScreeningPolicy()
     red_flags: RedFlagPolicy = RedFlagPolicy()
+    rosters: RosterPolicy = RosterPolicy()
     years: dict[int, YearFigures]
 
     @model_validator(mode="after")

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from fastapi import APIRouter, FastAPI
@@ -28,6 +28,7 @@ from shared.observability import RequestLogMiddleware, configure_logging, metric
 from shared.settings import get_settings
 
 if TYPE_CHECKING:
+    from shared.db import Database
     from shared.events import EventConsumer
     from shared.scheduler import Job
 
@@ -42,6 +43,15 @@ WORKERS_LOCK_ENV = "WARNEX_WORKERS_LOCK"
 ELECTION_SECONDS = 2.0
 
 
+class Worker(Protocol):
+    """A background loop other than an event consumer (the webhook deliveries):
+    `run_forever` returns only when cancelled, at shutdown."""
+
+    name: str
+
+    async def run_forever(self, db: Database) -> None: ...
+
+
 @dataclass
 class ServiceSpec:
     name: str
@@ -50,6 +60,7 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = ()
     consumers: Sequence[EventConsumer] = ()
     jobs: Sequence[Job] = ()
+    workers: Sequence[Worker] = ()
     # Paths (relative to the prefix) that take bulk uploads and the larger body limit.
     bulk_paths: tuple[str, ...] = ()
     description: str = ""
@@ -87,7 +98,7 @@ def _health_router() -> APIRouter:
 @asynccontextmanager
 async def _workers(spec: ServiceSpec) -> AsyncIterator[None]:
     settings = get_settings()
-    if not settings.run_workers or not (spec.consumers or spec.jobs):
+    if not settings.run_workers or not (spec.consumers or spec.jobs or spec.workers):
         yield
         return
     lock_path = os.environ.get(WORKERS_LOCK_ENV)
@@ -127,7 +138,7 @@ async def _running(spec: ServiceSpec) -> AsyncIterator[None]:
     db = get_database()
     tasks = [
         asyncio.create_task(c.run_forever(db), name=f"consumer:{c.name}") for c in spec.consumers
-    ]
+    ] + [asyncio.create_task(w.run_forever(db), name=f"worker:{w.name}") for w in spec.workers]
     scheduler = start_scheduler(db, spec.jobs) if spec.jobs else None
     try:
         yield

@@ -112,6 +112,18 @@ class Settings(BaseSettings):
     # for a replica that should only answer requests, and by most tests.
     run_workers: bool = True
     consumer_poll_seconds: float = 1.0
+    # Hosts (names or addresses, comma-separated) that webhook URLs may name.
+    # Empty: no webhook can be registered. An internal address (loopback,
+    # private, link-local) is reached only when that very address is listed.
+    webhook_allowed_hosts: str = ""
+
+    def webhook_hosts(self) -> frozenset[str]:
+        """The allowed webhook hosts, lower-case, without blanks."""
+        return frozenset(
+            h.strip().lower().strip("[]")
+            for h in self.webhook_allowed_hosts.split(",")
+            if h.strip()
+        )
 
     @field_validator("statement_timeout_seconds")
     @classmethod

@@ -8,7 +8,10 @@ from services.warning_ingest.feedback import routes as feedback_routes
 from services.warning_ingest.feeds import routes as feeds_routes
 from services.warning_ingest.jobs import JOBS
 from services.warning_ingest.registry import routes as registry_routes
+from services.warning_ingest.roster import routes as roster_routes
 from services.warning_ingest.warnings import routes as warnings_routes
+from services.warning_ingest.webhooks import routes as webhook_routes
+from services.warning_ingest.webhooks.delivery import WEBHOOK_DELIVERIES
 from shared.service_app import ServiceSpec, create_service_app
 
 PREFIX = "/ingest/v1"
@@ -25,9 +28,12 @@ def spec() -> ServiceSpec:
             feeds_routes.router,
             feedback_routes.router,
             registry_routes.router,
+            webhook_routes.router,
+            roster_routes.router,
         ],
         consumers=CONSUMERS,
         jobs=JOBS,
+        workers=[WEBHOOK_DELIVERIES],
         bulk_paths=("/registry/", "/batches"),
     )
 

@@ -24,6 +24,7 @@ from shared.models.reporting import (
 )
 from shared.models.screening import Campaign, Problem, Screening, SpotCheck, SpotCheckHousehold
 from shared.models.warnings import Batch, FeedLateNotice, FeedPush, Warning, WarningSource
+from shared.models.webhooks import WebhookDelivery, WebhookSubscription
 
 metadata = SQLModel.metadata
 
@@ -60,6 +61,8 @@ __all__ = [
     "Warning",
     "WarningSource",
     "WarningSummary",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WeeklySnapshot",
     "metadata",
 ]

@@ -57,5 +57,10 @@ COORDINATOR: frozenset[str] = frozenset(
         "ingest_batches",
         "feed_pushes",
         "feed_late_notices",
+        # A department's webhooks and their delivery queue: not place-bound
+        # (an item goes to a department, whatever the county), claimed with
+        # row locks across the whole queue.
+        "webhook_subscriptions",
+        "webhook_deliveries",
     }
 )

@@ -73,6 +73,10 @@ OBJECT_ID = ID + "/monitoring_objects/{object_id}"
 OBJECT_AS = AS + "/monitoring_objects/{object_id}"
 CAMPAIGN = ID + "/campaigns/{campaign_id}"
 SPOT = CAMPAIGN + "/spot_checks/{spot_check_id}"
+SUBSCRIPTION = IG + "/subscriptions/{subscription_id}"
+HOOKS = "hooks.example.test"
+# A subscription is its department's: another department's client gets 404.
+OWN_SUBSCRIPTION = base(**{c: "404" for c in CLIENTS}) | {f"client:{PUSHER}": "ok"}
 # An addition to API.md, by design: the administrator who issues client tokens
 # also reads receipts and feed states, to see whether a department's system pushes.
 ADMIN = "admin"
@@ -108,6 +112,18 @@ ROWS: list[Row] = [
     ),
     Row("GET", IG + "/catalog", any_caller()),
     Row("GET", IG + "/feedback", clients()),
+    Row("POST", IG + "/subscriptions", clients(), body={"url": f"https://{HOOKS}/warnex"}),
+    Row("GET", IG + "/subscriptions", clients()),
+    Row("DELETE", SUBSCRIPTION, OWN_SUBSCRIPTION),
+    # The policy's roster departments (shipped: medical insurance and civil affairs).
+    Row(
+        "GET",
+        IG + "/roster",
+        base(**{"client:medical_insurance": "ok", "client:civil_affairs": "ok"}),
+        query={"format": "ndjson"},
+    ),
+    Row("GET", SUBSCRIPTION + "/deliveries", OWN_SUBSCRIPTION),
+    Row("POST", SUBSCRIPTION + "/deliveries/{delivery_id}/redeliver", OWN_SUBSCRIPTION),
     # A county load outside its county rejects the households in the answer
     # (like a screening upload), so county staff elsewhere are past the role check.
     Row(

@@ -32,10 +32,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.app import SERVICES
+from services.warning_ingest.webhooks.subscriptions import subscribe
 from shared import clock
 from shared.auth import issue_token
+from shared.settings import get_settings
 from tests.access.matrix_callers import CALLERS, NOW, PUSHER, ROLE_OF, SCOPE_OF, TODAY, Row
-from tests.access.matrix_rows import AS, ID, IG, ROWS
+from tests.access.matrix_rows import AS, HOOKS, ID, IG, ROWS
 from tests.services.assistance.assist_helpers import add_object
 from tests.services.identification.ledger_helpers import add_problem
 from tests.services.identification.screening_helpers import (
@@ -45,6 +47,7 @@ from tests.services.identification.screening_helpers import (
     load_registry,
 )
 from tests.services.warning_ingest.ingest_helpers import record
+from tests.services.warning_ingest.webhooks.webhook_helpers import add_delivery
 
 # Routes that are infrastructure, not API: no row, no token needed.
 INFRA_SUFFIXES = ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
@@ -111,6 +114,11 @@ def _frozen() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _webhook_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(get_settings(), "webhook_allowed_hosts", HOOKS)
+
+
 @pytest.fixture
 async def world(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, Any]:
     """The seeded county, one token per caller, and the ids the rows fill in."""
@@ -173,6 +181,8 @@ async def world(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, A
         )
     )
     problem_id = await add_problem(session, VILLAGE)
+    hook = await subscribe(session, department=PUSHER, url=f"https://{HOOKS}/", actor="test")
+    delivery_id = await add_delivery(session, hook["subscription_id"])
     return {
         "headers": headers,
         "ids": {
@@ -187,6 +197,8 @@ async def world(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, A
             "spot_check_id": sample["spot_check_id"],
             "problem_id": str(problem_id),
             "household_id": "H-1",
+            "subscription_id": str(hook["subscription_id"]),
+            "delivery_id": str(delivery_id),
         },
     }
 
