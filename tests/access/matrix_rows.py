@@ -174,7 +174,13 @@ ROWS: list[Row] = [
             "risk_types": ["illness"],
         },
     ),
-    Row("POST", CASE + "/green_channel", staff("county_staff"), body={"reason": "突发重病"}),
+    Row(
+        "POST",
+        CASE + "/green_channel",
+        staff("county_staff"),
+        rule="the household visit is not recorded yet",
+        body={"reason": "突发重病"},
+    ),
     Row("GET", ID + "/monitoring_objects", staff(), query=IN_VILLAGE),
     Row("GET", OBJECT_ID, staff()),
     Row(
