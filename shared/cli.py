@@ -17,8 +17,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from shared import cli_admin, cli_import
+from shared.policy import PolicyError, get_policy
 from shared.settings import UnsafeSettings, get_settings, reset_settings
 
 app = typer.Typer(
@@ -58,6 +60,7 @@ def main_options(
         # An environment variable, so that every process this one starts reads it too.
         os.environ["WARNEX_CONFIG"] = str(config.resolve())
         reset_settings()
+        get_policy.cache_clear()
 
 
 async def open_migrated() -> Any:
@@ -108,6 +111,11 @@ def serve(
         err.print(f"[red]unknown service {service!r}[/red]; one of {', '.join(SERVICE_NAMES)}")
         raise typer.Exit(2)
     settings = get_settings()
+    try:
+        get_policy()
+    except PolicyError as exc:
+        err.print(f"[red]refusing to start:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
 
     async def prepare() -> None:
         from shared.db import close_database

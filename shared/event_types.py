@@ -54,6 +54,19 @@ MONITORING_OBJECT_INCLUDED = "monitoring_object.included"
 MONITORING_OBJECT_RISK_UPDATED = "monitoring_object.risk_updated"
 MONITORING_OBJECT_REMOVED = "monitoring_object.removed"
 
+# -- requests upward (aggregate: ("object_request", request_id)), SPEC §12 ---------
+# request.filed: {"request_id", "object_id", "household_id", "county_code", "region_code",
+#                 "kind": "rollback" | "removal", "requested_on", "levels": [level, ...]}
+# request.decided: {"request_id", "object_id", "household_id", "county_code", "region_code",
+#                   "kind", "level", "decision": "approved" | "rejected", "decided_on",
+#                   "status": "pending" | "approved" | "rejected"}; one per level decided.
+#   The last level's approval is followed by the object's own event
+#   (risk.rolled_back or monitoring_object.removed). The reason, the evidence,
+#   the document number (文号) and the notes are free text: rows only.
+# A direct removal or rollback under a one-level chain writes both, decided at once.
+REQUEST_FILED = "request.filed"
+REQUEST_DECIDED = "request.decided"
+
 # -- assistance ------------------------------------------------------------
 # measure.* (aggregate ("measure", measure_id)): {"measure_id", "object_id" | None,
 #   "case_id" | None, "household_id", "county_code", "category", "development",

@@ -25,6 +25,7 @@ from shared.errors import PROBLEM_MEDIA_TYPE, ServiceUnavailable, install_error_
 from shared.limits import BodyMiddleware
 from shared.migrate import head_revision
 from shared.observability import RequestLogMiddleware, configure_logging, metrics_endpoint
+from shared.policy import get_policy
 from shared.settings import get_settings
 
 if TYPE_CHECKING:
@@ -157,6 +158,9 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, settings.log_format)
+        # Fail fast on a policy file with an unknown key or a bad value (PolicyError
+        # names it), not at the first request that reads the policy.
+        get_policy()
         # Fail fast on a missing or weak secret (and create the embedded default's).
         settings.secret_bytes()
         await open_database(settings)

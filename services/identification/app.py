@@ -10,6 +10,7 @@ from services.identification.households import routes as households_routes
 from services.identification.jobs import JOBS
 from services.identification.objects import routes as objects_routes
 from services.identification.problems import routes as problems_routes
+from services.identification.requests import routes as requests_routes
 from services.identification.spot_checks import routes as spot_check_routes
 from services.identification.steps import routes as steps_routes
 from shared.service_app import ServiceSpec, create_service_app
@@ -26,6 +27,7 @@ def spec() -> ServiceSpec:
             cases_routes.router,
             steps_routes.router,
             objects_routes.router,
+            requests_routes.router,
             households_routes.router,
             campaigns_routes.router,
             spot_check_routes.router,

@@ -22,6 +22,7 @@ from shared.models.reporting import (
     WarningSummary,
     WeeklySnapshot,
 )
+from shared.models.requests import ObjectRequest
 from shared.models.screening import Campaign, Problem, Screening, SpotCheck, SpotCheckHousehold
 from shared.models.warnings import Batch, FeedLateNotice, FeedPush, Warning, WarningSource
 from shared.models.webhooks import WebhookDelivery, WebhookSubscription
@@ -49,6 +50,7 @@ __all__ = [
     "Member",
     "MonitoringObject",
     "ObjectEventSummary",
+    "ObjectRequest",
     "ObjectSummary",
     "OpenCaseSummary",
     "PersonSummary",

@@ -24,6 +24,7 @@ DISTRIBUTED: dict[str, str] = {
     "case_steps": "county_code",
     "case_warnings": "county_code",
     "monitoring_objects": "county_code",
+    "object_requests": "county_code",
     "measures": "county_code",
     "assessments": "county_code",
     "gap_notices": "county_code",

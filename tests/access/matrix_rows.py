@@ -190,7 +190,13 @@ ROWS: list[Row] = [
             "risk_types": ["illness"],
         },
     ),
-    Row("POST", CASE + "/green_channel", staff("county_staff"), body={"reason": "突发重病"}),
+    Row(
+        "POST",
+        CASE + "/green_channel",
+        staff("county_staff"),
+        rule="the household visit is not recorded yet",
+        body={"reason": "突发重病"},
+    ),
     Row("GET", ID + "/monitoring_objects", staff(), query=IN_VILLAGE),
     Row("GET", OBJECT_ID, staff()),
     Row(
@@ -198,6 +204,21 @@ ROWS: list[Row] = [
         OBJECT_ID + "/removal",
         staff("county_staff"),
         body={"reason": "识别有误", "approved_by": "县乡村振兴局"},
+    ),
+    Row(
+        "POST",
+        OBJECT_ID + "/requests",
+        staff("township_staff", "county_staff"),
+        use={"object_id": "eliminated_id"},
+        body={"kind": "rollback", "reason": "因病返贫风险", "requested_on": TODAY},
+    ),
+    Row("GET", ID + "/requests", staff(), query=IN_VILLAGE),
+    Row("GET", ID + "/requests/{request_id}", staff()),
+    Row(
+        "POST",
+        ID + "/requests/{request_id}/decisions",
+        staff("county_staff"),
+        body={"level": "county", "decision": "approved", "decided_on": TODAY},
     ),
     Row("GET", ID + "/households/{household_id}", staff()),
     Row(

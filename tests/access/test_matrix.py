@@ -159,6 +159,15 @@ async def world(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, A
     )
     object_id = await add_object(session, "H-2", region=VILLAGE)
     eliminated_id = await add_object(session, "H-3", region=VILLAGE, status="risk_eliminated")
+    # H-1's earlier object, eliminated: its removal is asked and pending.
+    requested_id = await add_object(session, "H-1", region=VILLAGE, status="risk_eliminated")
+    request = await _ok(
+        await client.post(
+            ID + f"/monitoring_objects/{requested_id}/requests",
+            json={"kind": "removal", "reason": "识别有误", "requested_on": TODAY},
+            headers=county,
+        )
+    )
     measure = await _ok(
         await client.post(
             AS + "/measures",
@@ -196,6 +205,7 @@ async def world(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, A
             "campaign_id": campaign["campaign_id"],
             "spot_check_id": sample["spot_check_id"],
             "problem_id": str(problem_id),
+            "request_id": request["request_id"],
             "household_id": "H-1",
             "subscription_id": str(hook["subscription_id"]),
             "delivery_id": str(delivery_id),

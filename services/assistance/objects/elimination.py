@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.assistance.measures.lifecycle import ObjectRemoved
@@ -24,9 +23,9 @@ from shared.errors import Conflict, FieldError, Unprocessable, invalid
 from shared.event_types import (
     MONITORING_OBJECT_FLAGS_CHANGED,
     RISK_ELIMINATED,
-    RISK_ROLLED_BACK,
 )
 from shared.events import announce
+from shared.object_requests import check_direct, record_direct, roll_back_object
 from shared.policy import Policy
 
 OBJECT_COLUMNS = """
@@ -41,17 +40,6 @@ _STARTED = frozenset({"in_progress", "completed"})
 
 class NotUnderRisk(Conflict):
     slug, title = "not_risk_not_eliminated", "Only an object whose risk is not eliminated"
-
-
-class NotEliminated(Conflict):
-    slug, title = "not_eliminated", "Only an object whose risk was eliminated is rolled back"
-
-
-class HouseholdMonitoredAgain(Conflict):
-    slug, title = (
-        "household_already_monitored",
-        "The household has another monitoring object whose risk is not eliminated",
-    )
 
 
 async def get_object(
@@ -272,44 +260,13 @@ async def eliminate_risk(
 async def roll_back_risk(
     session: AsyncSession, *, obj: dict[str, Any], reason: str, actor: str, today: date
 ) -> dict[str, Any]:
-    """风险消除回退: return an eliminated object to `risk_not_eliminated` today with
-    the reason; audited, `risk.rolled_back` (the reason stays in the row).
-
-    409 unless the object is `risk_eliminated`, and 409 when the household has
-    meanwhile another object whose risk is not eliminated.
+    """风险消除回退 decided by the county alone: allowed while the policy's chain
+    for a rollback is `["county"]` (409 `approval_required` otherwise, 409
+    `request_pending` while a request is pending); the object returns to
+    `risk_not_eliminated` today (`shared.object_requests.roll_back_object`) and
+    a one-level approved request records it.
     """
-    try:
-        async with session.begin_nested():
-            rolled = await session.scalar(
-                text(
-                    "UPDATE monitoring_objects SET status = 'risk_not_eliminated',"
-                    " eliminated_on = NULL, rolled_back_on = :today, rollback_reason = :reason,"
-                    " updated_at = now() WHERE county_code = :county_code"
-                    " AND object_id = :object_id AND status = 'risk_eliminated'"
-                    " RETURNING object_id"
-                ),
-                {"today": today, "reason": reason, **_key(obj)},
-            )
-    except IntegrityError:
-        # Only the one-active-object-per-household index can refuse this update.
-        raise HouseholdMonitoredAgain(
-            "The household has another object whose risk is not eliminated; follow that one."
-        ) from None
-    if rolled is None:
-        raise NotEliminated(f"The object is {obj['status']}; only an eliminated one rolls back.")
-    details = {
-        "household_id": obj["household_id"],
-        "county_code": obj["county_code"],
-        "rolled_back_on": today.isoformat(),
-    }
-    object_id = str(obj["object_id"])
-    await announce(
-        session,
-        type=RISK_ROLLED_BACK,
-        aggregate=("monitoring_object", object_id),
-        county_code=obj["county_code"],
-        actor=actor,
-        payload={"object_id": object_id, **details},
-        details=details,
-    )
+    await check_direct(session, obj=obj, kind="rollback")
+    await roll_back_object(session, obj=obj, reason=reason, actor=actor, on=today)
+    await record_direct(session, obj=obj, kind="rollback", reason=reason, actor=actor, today=today)
     return await _reread(session, obj)

@@ -22,6 +22,7 @@ from shared.db import SessionDep
 from shared.errors import Conflict, check_code
 from shared.event_types import MONITORING_OBJECT_REMOVED
 from shared.events import announce
+from shared.object_requests import check_direct, record_direct
 from shared.pagination import newest_first
 from shared.regions import scope_like_pattern
 
@@ -148,3 +149,24 @@ async def remove_object(
     updated = await get_object(session, object_id=obj["object_id"])
     assert updated is not None
     return updated
+
+
+async def remove_directly(
+    session: AsyncSession,
+    *,
+    obj: dict[str, Any],
+    reason: str,
+    approved_by: str,
+    actor: str,
+    today: date,
+) -> dict[str, Any]:
+    """清退 decided by the county alone: allowed while the policy's chain for a
+    removal is `["county"]` (409 `approval_required` otherwise, 409
+    `request_pending` while a request is pending); `remove_object`, then a
+    one-level approved request records it."""
+    await check_direct(session, obj=obj, kind="removal")
+    removed = await remove_object(
+        session, obj=obj, reason=reason, approved_by=approved_by, actor=actor, today=today
+    )
+    await record_direct(session, obj=obj, kind="removal", reason=reason, actor=actor, today=today)
+    return removed

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from services.identification.objects.monitoring_objects import (
     ObjectInScope,
     list_objects,
-    remove_object,
+    remove_directly,
 )
 from services.identification.objects.schemas import (
     MonitoringObjectOut,
@@ -67,13 +67,18 @@ async def get_one_object(obj: ObjectInScope) -> dict[str, Any]:
     "/monitoring_objects/{object_id}/removal",
     response_model=MonitoringObjectOut,
     summary="Remove (清退) a monitoring object (county staff)",
-    responses={409: {"description": "The object is already removed"}},
+    responses={
+        409: {
+            "description": "The object is already removed (already_removed), a request is"
+            " pending (request_pending), or the policy's chain is longer (approval_required)"
+        }
+    },
 )
 async def post_removal(
     principal: CountyStaff, body: RemovalIn, obj: ObjectInScope, session: SessionDep
 ) -> dict[str, Any]:
     # `principal` first: a role that may never remove gets 403 before the scope's 404.
-    return await remove_object(
+    return await remove_directly(
         session,
         obj=obj,
         reason=body.reason,

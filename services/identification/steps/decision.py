@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.identification.steps.order import (
     COUNTY,
     VILLAGE,
+    VISIT,
     LockedCase,
     begin_step,
     step_form,
@@ -66,6 +67,8 @@ async def record_county_approval(
             "waiver_not_allowed",
             "The comparison may be waived only after a public notice without objections",
         )
+    if approval.outcome in ("included", "risk_updated"):
+        await _check_authorisation(session, case)
     active = await _active_object(session, case)
     decision = await _decision(session, case, approval, active)
     writer = CaseWriteContext(session, case, actor, now)
@@ -89,6 +92,15 @@ def _check_after_notice(
     if approval.approved_on < date.fromisoformat(village["notice_end"]):
         message = "approved_on must not be before the public notice's end"
         raise invalid("approved_on", "before_notice_end", message)
+
+
+async def _check_authorisation(session: AsyncSession, case: LockedCase) -> None:
+    """农户授权 (SPEC §12, Meixian): a decision that includes the household or
+    updates its risk needs the written authorisation the visit recorded."""
+    visit = await step_form(session, case, VISIT)
+    if not (visit and visit.get("authorisation_signed")):
+        message = "The household visit recorded no signed authorisation (农户授权)"
+        raise invalid("authorisation_signed", "authorisation_missing", message)
 
 
 async def _decision(

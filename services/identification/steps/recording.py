@@ -19,6 +19,7 @@ from services.identification.steps.order import (
     VISIT,
     CaseDecided,
     LockedCase,
+    StepOutOfOrder,
     begin_step,
     check_notice,
     lock_case,
@@ -111,8 +112,9 @@ async def put_on_green_channel(
     actor: str,
     now: datetime,
 ) -> None:
-    """绿色通道 for an open case of a sudden risk: a sudden warning type attached,
-    or a sudden risk type named by the manual clue."""
+    """绿色通道 for an open case of a sudden risk (a sudden warning type attached,
+    or a sudden risk type named by the manual clue) whose household visit is
+    recorded (409 `step_out_of_order` before it)."""
     case = await lock_case(session, case_id, county_code)
     if case.decided:
         raise CaseDecided("Only an open case can take the green channel.")
@@ -121,6 +123,10 @@ async def put_on_green_channel(
     if not await _is_sudden(session, case):
         message = "Only a case of a sudden risk (disaster, epidemic, accident, illness) may"
         raise invalid("risk_types", "not_a_sudden_risk", message + " take the green channel")
+    if VISIT not in case.steps_done:
+        # SPEC §12 (Lingshou): the green channel starts from a household visit.
+        detail = "The green channel needs the household_visit first."
+        raise StepOutOfOrder(detail, extra={"missing_steps": [VISIT]})
     await session.execute(
         text(
             "UPDATE cases SET green_channel = true, green_channel_reason = :reason"

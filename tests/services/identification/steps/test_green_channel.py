@@ -50,9 +50,16 @@ async def green_channel(
     )
 
 
+async def visited(client: httpx.AsyncClient, session: AsyncSession, case: dict[str, Any]) -> None:
+    village = await staff_headers(session, "village_staff", VILLAGE)
+    assert (await post_step(client, case, "household_visit", village)).status_code == 200
+
+
 async def sudden_case(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, Any]:
-    """A case on the green channel for a disaster named by the manual clue."""
+    """A case on the green channel for a disaster named by the manual clue, its
+    household visit recorded (the green channel starts from it)."""
     case = await new_case(client, session, risk_types=["disaster"])
+    await visited(client, session, case)
     county = await staff_headers(session, "county_staff")
     response = await green_channel(client, case, county)
     assert response.status_code == 200, response.text
@@ -61,6 +68,7 @@ async def sudden_case(client: httpx.AsyncClient, session: AsyncSession) -> dict[
 
 async def test_case_of_a_sudden_risk_takes_the_green_channel_once(client, session, staff):
     case = await new_case(client, session, risk_types=["illness", "lack_of_funds"])
+    await visited(client, session, case)
     response = await green_channel(client, case, staff["county"])
     assert response.status_code == 200
     assert (response.json()["green_channel"], response.json()["state"]) == (True, "open")
@@ -81,6 +89,7 @@ async def test_case_with_a_sudden_warning_takes_the_green_channel(client, sessio
         ),
         {"w": uuid.uuid4(), "c": uuid.UUID(case["case_id"])},
     )
+    await visited(client, session, case)
     response = await green_channel(client, case, staff["county"])
     assert response.status_code == 200, response.text
 
@@ -118,9 +127,7 @@ async def test_decided_case_cannot_take_the_green_channel(client, session, staff
 
 async def test_county_approval_may_precede_the_village_review(client, session, staff):
     case = await sudden_case(client, session)
-    decided = await through(
-        client, case, staff, "household_visit", "township_review", "county_approval"
-    )
+    decided = await through(client, case, staff, "township_review", "county_approval")
     assert (decided["state"], decided["completed"]) == ("decided", False)
     assert decided["decision"]["outcome"] == "included"
     assert decided["steps"]["village_review"] is None
@@ -132,7 +139,7 @@ async def test_county_approval_may_precede_the_village_review(client, session, s
 
 async def test_late_village_review_completes_a_decided_green_channel_case(client, session, staff):
     case = await sudden_case(client, session)
-    await through(client, case, staff, "household_visit", "township_review", "county_approval")
+    await through(client, case, staff, "township_review", "county_approval")
     completed = await through(client, case, staff, "village_review")
     assert (completed["state"], completed["completed"]) == ("decided", True)
     assert completed["decision"]["decided_on"] == "2026-11-18"
@@ -142,7 +149,6 @@ async def test_late_village_review_completes_a_decided_green_channel_case(client
 
 async def test_green_channel_still_needs_the_visit_and_the_township_review(client, session, staff):
     case = await sudden_case(client, session)
-    await through(client, case, staff, "household_visit")
     response = await post_step(client, case, "county_approval", staff["county"])
     assert (response.status_code, slug(response)) == (409, "step_out_of_order")
     assert response.json()["missing_steps"] == ["township_review"]
@@ -150,7 +156,7 @@ async def test_green_channel_still_needs_the_visit_and_the_township_review(clien
 
 async def test_waiver_before_the_village_review_is_refused(client, session, staff):
     case = await sudden_case(client, session)
-    await through(client, case, staff, "household_visit", "township_review")
+    await through(client, case, staff, "township_review")
     body = county_body(comparison_waived=True)
     response = await post_step(client, case, "county_approval", staff["county"], body)
     assert (response.status_code, error_code(response)) == (422, "waiver_not_allowed")
@@ -158,9 +164,18 @@ async def test_waiver_before_the_village_review_is_refused(client, session, staf
 
 async def test_case_ended_by_the_township_takes_no_late_village_review(client, session, staff):
     case = await sudden_case(client, session)
-    await through(client, case, staff, "household_visit")
     body = township_body(approved=False, notes="不符合")
     result = await post_step(client, case, "township_review", staff["township"], body)
     assert result.json()["completed"] is True
     response = await post_step(client, case, "village_review", staff["village"])
     assert (response.status_code, slug(response)) == (409, "case_decided")
+
+
+async def test_green_channel_starts_from_the_household_visit(client, session, staff):
+    case = await new_case(client, session, risk_types=["disaster"])
+    response = await green_channel(client, case, staff["county"])
+    assert (response.status_code, slug(response)) == (409, "step_out_of_order")
+    assert response.json()["missing_steps"] == ["household_visit"]
+    [(flag,)] = (await session.execute(text("SELECT green_channel FROM cases"))).all()
+    assert flag is False
+    assert "case.green_channel" not in await event_types(session, "case")
