@@ -145,8 +145,15 @@ def savepoint_sessions(session: AsyncSession) -> Callable[[], AsyncIterator[Asyn
 
 def override_sessions(app: object, session: AsyncSession) -> None:
     """Route every mounted service's requests through `session`."""
+    from shared.ledgers import get_snapshot_session
+
+    async def snapshot_session() -> AsyncSession:
+        # Ledgers read the test's uncommitted rows through the test's session.
+        return session
+
     for sub in app.state.services.values():  # type: ignore[attr-defined]
         sub.dependency_overrides[get_session] = savepoint_sessions(session)
+        sub.dependency_overrides[get_snapshot_session] = snapshot_session
 
 
 @pytest.fixture

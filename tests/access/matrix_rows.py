@@ -140,6 +140,14 @@ ROWS: list[Row] = [
     ),
     # identification
     Row("GET", ID + "/cases", staff(), query=IN_VILLAGE),
+    Row("GET", ID + "/cases/export", staff(), query=IN_VILLAGE),
+    Row(
+        "GET",
+        ID + "/cases/export",
+        staff("county_staff"),
+        variant="reveal",
+        query={**IN_VILLAGE, "reveal": "true"},
+    ),
     Row(
         "POST",
         ID + "/cases",
@@ -198,6 +206,7 @@ ROWS: list[Row] = [
         body={"reason": "突发重病"},
     ),
     Row("GET", ID + "/monitoring_objects", staff(), query=IN_VILLAGE),
+    Row("GET", ID + "/monitoring_objects/export", staff(), query={**IN_VILLAGE, "format": "xlsx"}),
     Row("GET", OBJECT_ID, staff()),
     Row(
         "POST",
@@ -271,6 +280,7 @@ ROWS: list[Row] = [
     ),
     Row("GET", ID + "/problems/{problem_id}", staff()),
     Row("GET", ID + "/problems", staff(), query=IN_VILLAGE),
+    Row("GET", ID + "/problems/export", staff(), query=IN_VILLAGE),
     # The county's audit trail (not in API.md; SPEC §9: county staff audit): the
     # caller's own county, so county staff anywhere see theirs.
     Row("GET", ID + "/audit", staff_anywhere("county_staff")),
@@ -290,6 +300,7 @@ ROWS: list[Row] = [
         body={"status": "in_progress", "started_on": TODAY},
     ),
     Row("GET", AS + "/measures", staff(), query=IN_VILLAGE),
+    Row("GET", AS + "/measures/export", staff(), query=IN_VILLAGE),
     Row("GET", OBJECT_AS, staff()),
     Row("POST", OBJECT_AS + "/assessments", staff(), body=ASSESSMENT),
     Row("GET", OBJECT_AS + "/assessments", staff()),

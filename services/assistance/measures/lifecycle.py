@@ -275,6 +275,23 @@ async def move_measure(
     return moved
 
 
+def measure_filters(
+    *,
+    region_code: str,
+    category: str | None,
+    status: str | None,
+    object_id: uuid.UUID | None,
+) -> tuple[list[str], dict[str, Any]]:
+    """The list's filters as WHERE clauses on `measures m` and their parameters;
+    422 `invalid_code` for a category or status outside its list."""
+    check_code("category", category, MEASURE_CATEGORIES)
+    check_code("status", status, MEASURE_STATUSES)
+    filters = {"category": category, "status": status, "object_id": object_id}
+    given = {name: value for name, value in filters.items() if value is not None}
+    where = ["m.region_code LIKE :scope", *(f"m.{name} = :{name}" for name in given)]
+    return where, {"scope": scope_like_pattern(region_code), **given}
+
+
 async def list_measures(
     session: AsyncSession,
     *,
@@ -286,15 +303,14 @@ async def list_measures(
     limit: int,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Measures inside `region_code`, newest planned first, by keyset."""
-    check_code("category", category, MEASURE_CATEGORIES)
-    check_code("status", status, MEASURE_STATUSES)
-    filters = {"category": category, "status": status, "object_id": object_id}
-    given = {name: value for name, value in filters.items() if value is not None}
+    where, params = measure_filters(
+        region_code=region_code, category=category, status=status, object_id=object_id
+    )
     return await newest_first(
         session,
         select=f"SELECT {MEASURE_COLUMNS} FROM measures m",
-        where=["m.region_code LIKE :scope", *(f"m.{name} = :{name}" for name in given)],
-        params={"scope": scope_like_pattern(region_code), **given},
+        where=where,
+        params=params,
         order=(("m.planned_on", "planned_on", date), ("m.measure_id", "measure_id", uuid.UUID)),
         cursor=cursor,
         limit=limit,

@@ -6,7 +6,9 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
 
+from services.assistance.measures.ledger import MEASURES_LEDGER, measures_query
 from services.assistance.measures.lifecycle import (
     find_target,
     get_measure,
@@ -25,6 +27,7 @@ from shared import clock
 from shared.auth import CurrentPrincipal, Staff, ensure_in_scope, found_in_scope, scope_region
 from shared.catalog import MEASURE_CATEGORIES, MEASURE_STATUSES
 from shared.db import SessionDep
+from shared.ledgers import LEDGER_RESPONSES, Export, SnapshotSession, export_ledger
 from shared.pagination import PageDep
 
 router = APIRouter(tags=["measures"])
@@ -62,6 +65,44 @@ async def post_measure(body: MeasureIn, session: SessionDep, principal: Staff) -
         amount_yuan=body.amount_yuan,
         description=body.description,
         actor=principal.actor,
+    )
+
+
+# Declared before /measures/{measure_id}.
+@router.get(
+    "/measures/export",
+    response_class=StreamingResponse,
+    responses=LEDGER_RESPONSES,
+    summary="The measures ledger (帮扶措施台账) as CSV or XLSX, the list's filters (staff)",
+)
+async def export_measures(
+    snapshot: SnapshotSession,
+    session: SessionDep,
+    options: Export,
+    region: Annotated[str | None, Query(description="12-digit region code")] = None,
+    category: str | None = None,
+    status: str | None = None,
+    object_id: uuid.UUID | None = None,
+) -> StreamingResponse:
+    region_code = scope_region(options.principal, region)
+    today = clock.today()
+    query = measures_query(
+        region_code=region_code,
+        today=today,
+        category=category,
+        status=status,
+        object_id=object_id,
+        reveal=options.reveal,
+    )
+    return await export_ledger(
+        session,
+        snapshot,
+        ledger=MEASURES_LEDGER,
+        query=query,
+        options=options,
+        region_code=region_code,
+        filters={"category": category, "status": status, "object_id": object_id},
+        today=today,
     )
 
 

@@ -89,6 +89,24 @@ def _check_code(field: str, value: str | None, allowed: Any) -> None:
         raise invalid(field, "invalid_code", f"{field} must be one of {', '.join(allowed)}")
 
 
+def _check_filters(*, state: str | None, step: str | None, source: str | None) -> None:
+    _check_code("state", state, STATES)
+    _check_code("step", step, list(CASE_STEPS))
+    _check_code("source", source, list(CASE_SOURCES))
+
+
+def case_filters(
+    *, region_code: str, today: date, state: str | None, step: str | None, source: str | None
+) -> tuple[list[str], dict[str, Any]]:
+    """The list's filters as WHERE clauses on `cases c` and their parameters,
+    for a whole region (the ledger); 422 `invalid_code` as the list."""
+    _check_filters(state=state, step=step, source=source)
+    clauses, params = _filters(today=today, state=state, step=step, source=source, cursor=None)
+    clauses += ["c.county_code = :county", "c.region_code LIKE :scope"]
+    params |= {"county": region_code[:6], "scope": scope_like_pattern(region_code)}
+    return clauses, params
+
+
 def _filters(
     *, today: date, state: str | None, step: str | None, source: str | None, cursor: str | None
 ) -> tuple[list[str], dict[str, Any]]:
@@ -162,9 +180,7 @@ async def list_cases(
     days); `step`: open cases that have not done that step yet; `source`: the
     clue's source. 422 `invalid_code` for a value outside its list.
     """
-    _check_code("state", state, STATES)
-    _check_code("step", step, list(CASE_STEPS))
-    _check_code("source", source, list(CASE_SOURCES))
+    _check_filters(state=state, step=step, source=source)
     filters, params = _filters(today=today, state=state, step=step, source=source, cursor=cursor)
     statement, scope_params = _statement(
         region_code,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
+from services.identification.cases.ledger import CASES_LEDGER, cases_query
 from services.identification.cases.lists import list_cases
 from services.identification.cases.lookup import (
     CaseInScope,
@@ -20,6 +22,7 @@ from shared.auth import Staff, scope_region
 from shared.catalog import RISK_TYPES
 from shared.db import SessionDep
 from shared.errors import invalid
+from shared.ledgers import LEDGER_RESPONSES, Export, SnapshotSession, export_ledger
 from shared.pagination import PageDep
 
 router = APIRouter(tags=["cases"])
@@ -60,6 +63,44 @@ async def get_cases(
         limit=page.limit,
     )
     return {"items": [case_view(row, today=today) for row in rows], "next_cursor": next_cursor}
+
+
+# Declared before /cases/{case_id}, which would otherwise take "export" for an id.
+@router.get(
+    "/cases/export",
+    response_class=StreamingResponse,
+    responses=LEDGER_RESPONSES,
+    summary="The identification ledger (识别台账) as CSV or XLSX, the list's filters (staff)",
+)
+async def export_cases(
+    snapshot: SnapshotSession,
+    session: SessionDep,
+    options: Export,
+    region: RegionQuery = None,
+    state: str | None = None,
+    step: str | None = None,
+    source: str | None = None,
+) -> StreamingResponse:
+    region_code = scope_region(options.principal, region)
+    today = clock.today()
+    query = cases_query(
+        region_code=region_code,
+        today=today,
+        state=state,
+        step=step,
+        source=source,
+        reveal=options.reveal,
+    )
+    return await export_ledger(
+        session,
+        snapshot,
+        ledger=CASES_LEDGER,
+        query=query,
+        options=options,
+        region_code=region_code,
+        filters={"state": state, "step": step, "source": source},
+        today=today,
+    )
 
 
 @router.post(

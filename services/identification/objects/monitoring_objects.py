@@ -38,6 +38,19 @@ class AlreadyRemoved(Conflict):
     slug, title = "already_removed", "The monitoring object is already removed"
 
 
+def object_filters(
+    *, region_code: str, status: str | None, monitoring_type: str | None
+) -> tuple[list[str], dict[str, Any]]:
+    """The list's filters as WHERE clauses on `monitoring_objects o` and their
+    parameters; 422 `invalid_code` for a status or type outside its list."""
+    check_code("status", status, OBJECT_STATUSES)
+    check_code("type", monitoring_type, MONITORING_TYPES)
+    filters = {"status": status, "monitoring_type": monitoring_type}
+    given = {name: value for name, value in filters.items() if value is not None}
+    where = ["o.region_code LIKE :scope", *(f"o.{name} = :{name}" for name in given)]
+    return where, {"scope": scope_like_pattern(region_code), **given}
+
+
 async def list_objects(
     session: AsyncSession,
     *,
@@ -49,15 +62,14 @@ async def list_objects(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Objects inside `region_code`, newest inclusion first (ties by object id,
     descending); 422 `invalid_code` for a status or type outside its list."""
-    check_code("status", status, OBJECT_STATUSES)
-    check_code("type", monitoring_type, MONITORING_TYPES)
-    filters = {"status": status, "monitoring_type": monitoring_type}
-    given = {name: value for name, value in filters.items() if value is not None}
+    where, params = object_filters(
+        region_code=region_code, status=status, monitoring_type=monitoring_type
+    )
     return await newest_first(
         session,
         select=f"SELECT {OBJECT_COLUMNS} FROM monitoring_objects o",
-        where=["o.region_code LIKE :scope", *(f"o.{name} = :{name}" for name in given)],
-        params={"scope": scope_like_pattern(region_code), **given},
+        where=where,
+        params=params,
         order=(("o.included_on", "included_on", date), ("o.object_id", "object_id", uuid.UUID)),
         cursor=cursor,
         limit=limit,

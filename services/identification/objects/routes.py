@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
+from services.identification.objects.ledger import OBJECTS_LEDGER, objects_query
 from services.identification.objects.monitoring_objects import (
     ObjectInScope,
     list_objects,
@@ -19,6 +21,7 @@ from services.identification.objects.schemas import (
 from shared import clock
 from shared.auth import CountyStaff, Staff, scope_region
 from shared.db import SessionDep
+from shared.ledgers import LEDGER_RESPONSES, Export, SnapshotSession, export_ledger
 from shared.pagination import PageDep
 
 router = APIRouter(tags=["monitoring objects"])
@@ -52,6 +55,48 @@ async def get_objects(
         limit=page.limit,
     )
     return {"items": items, "next_cursor": next_cursor}
+
+
+# Declared before /monitoring_objects/{object_id}.
+@router.get(
+    "/monitoring_objects/export",
+    response_class=StreamingResponse,
+    responses=LEDGER_RESPONSES,
+    summary="The monitoring-object ledger (监测对象台账) with its measures, as CSV or XLSX (staff)",
+)
+async def export_objects(
+    snapshot: SnapshotSession,
+    session: SessionDep,
+    options: Export,
+    region: Annotated[
+        str | None, Query(description="12-digit region code; default your scope")
+    ] = None,
+    status: Annotated[
+        str | None, Query(description="risk_not_eliminated | risk_eliminated | removed")
+    ] = None,
+    monitoring_type: Annotated[
+        str | None, Query(alias="type", description="A monitoring type code")
+    ] = None,
+) -> StreamingResponse:
+    region_code = scope_region(options.principal, region)
+    today = clock.today()
+    query = objects_query(
+        region_code=region_code,
+        today=today,
+        status=status,
+        monitoring_type=monitoring_type,
+        reveal=options.reveal,
+    )
+    return await export_ledger(
+        session,
+        snapshot,
+        ledger=OBJECTS_LEDGER,
+        query=query,
+        options=options,
+        region_code=region_code,
+        filters={"status": status, "type": monitoring_type},
+        today=today,
+    )
 
 
 @router.get(

@@ -278,6 +278,29 @@ async def rectify_problem(
 # -- reading -------------------------------------------------------------------------
 
 
+def problem_filters(
+    *,
+    region_code: str,
+    status: str | None,
+    type_: str | None,
+    campaign_id: uuid.UUID | None,
+    overdue: bool | None,
+    today: date,
+) -> tuple[list[str], dict[str, Any]]:
+    """The list's filters as WHERE clauses on `problems p` and their parameters;
+    422 `invalid_code` for a status or type outside its list."""
+    check_code("status", status, PROBLEM_STATUSES)
+    check_code("type", type_, PROBLEM_TYPES)
+    filters = {"status": status, "type": type_, "campaign_id": campaign_id}
+    given: dict[str, Any] = {name: value for name, value in filters.items() if value is not None}
+    where = ["p.region_code LIKE :scope", *(f"p.{name} = :{name}" for name in given)]
+    if overdue is not None:
+        late = "(p.status = 'open' AND p.due_on < :today)"
+        where.append(late if overdue else f"NOT {late}")
+        given["today"] = today
+    return where, {"scope": scope_like_pattern(region_code), **given}
+
+
 async def list_problems(
     session: AsyncSession,
     *,
@@ -292,20 +315,19 @@ async def list_problems(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Problems inside `region_code`, newest found first (ties by problem id,
     descending); 422 `invalid_code` for a status or type outside its list."""
-    check_code("status", status, PROBLEM_STATUSES)
-    check_code("type", type_, PROBLEM_TYPES)
-    filters = {"status": status, "type": type_, "campaign_id": campaign_id}
-    given: dict[str, Any] = {name: value for name, value in filters.items() if value is not None}
-    where = ["p.region_code LIKE :scope", *(f"p.{name} = :{name}" for name in given)]
-    if overdue is not None:
-        late = "(p.status = 'open' AND p.due_on < :today)"
-        where.append(late if overdue else f"NOT {late}")
-        given["today"] = today
+    where, params = problem_filters(
+        region_code=region_code,
+        status=status,
+        type_=type_,
+        campaign_id=campaign_id,
+        overdue=overdue,
+        today=today,
+    )
     items, next_cursor = await newest_first(
         session,
         select=f"SELECT {PROBLEM_COLUMNS} FROM problems p",
         where=where,
-        params={"scope": scope_like_pattern(region_code), **given},
+        params=params,
         order=(("p.found_on", "found_on", date), ("p.problem_id", "problem_id", uuid.UUID)),
         cursor=cursor,
         limit=limit,

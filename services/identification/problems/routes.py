@@ -6,7 +6,9 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
+from services.identification.problems.export import PROBLEMS_LEDGER, problems_query
 from services.identification.problems.ledger import (
     ProblemInScope,
     list_problems,
@@ -23,6 +25,7 @@ from services.identification.problems.schemas import (
 from shared import clock
 from shared.auth import Staff, scope_region
 from shared.db import SessionDep
+from shared.ledgers import LEDGER_RESPONSES, Export, SnapshotSession, export_ledger
 from shared.pagination import PageDep
 
 router = APIRouter(tags=["screening"])
@@ -47,6 +50,50 @@ async def post_problem(body: ProblemIn, session: SessionDep, principal: Staff) -
         due_on=body.due_on,
         responsible=body.responsible,
         today=clock.today(),
+    )
+
+
+# Declared before /problems/{problem_id}.
+@router.get(
+    "/problems/export",
+    response_class=StreamingResponse,
+    responses=LEDGER_RESPONSES,
+    summary="The problem ledger (问题台账) as CSV or XLSX, the list's filters (staff)",
+)
+async def export_problems(
+    snapshot: SnapshotSession,
+    session: SessionDep,
+    options: Export,
+    region: Annotated[
+        str | None, Query(description="12-digit region code; default your scope")
+    ] = None,
+    status: Annotated[str | None, Query(description="open | rectified")] = None,
+    problem_type: Annotated[
+        str | None, Query(alias="type", description="A problem type code")
+    ] = None,
+    campaign_id: uuid.UUID | None = None,
+    overdue: Annotated[bool | None, Query(description="Open and past due_on")] = None,
+) -> StreamingResponse:
+    region_code = scope_region(options.principal, region)
+    today = clock.today()
+    query = problems_query(
+        region_code=region_code,
+        today=today,
+        status=status,
+        type_=problem_type,
+        campaign_id=campaign_id,
+        overdue=overdue,
+    )
+    filters = {"status": status, "type": problem_type, "campaign_id": campaign_id}
+    return await export_ledger(
+        session,
+        snapshot,
+        ledger=PROBLEMS_LEDGER,
+        query=query,
+        options=options,
+        region_code=region_code,
+        filters={**filters, "overdue": overdue},
+        today=today,
     )
 
 

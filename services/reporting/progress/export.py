@@ -24,11 +24,11 @@ import csv
 import io
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 from openpyxl import Workbook
 
 from services.reporting.progress.table import COLUMNS, LEVEL_LABELS
+from shared.ledgers import content_disposition as ledger_disposition
 from shared.spreadsheets import csv_cells, xlsx_cells
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -53,8 +53,9 @@ def _cells(table: dict[str, Any]) -> Iterator[list[Any]]:
 def title(table: dict[str, Any]) -> str:
     """The title line: campaign, region and window."""
     period = table["period"]
+    name = f"{table['campaign_name']} " if table["campaign_name"] else ""
     return (
-        f"{table['campaign_name']} 集中排查工作进度统计表"
+        f"{name}集中排查工作进度统计表"
         f"（{table['region_name'] or table['region']}，"
         f"{period['date_from']}至{period['date_to']}）"
     )
@@ -89,4 +90,4 @@ def content_disposition(table: dict[str, Any], extension: str) -> str:
     """`attachment` with an ASCII filename and its Chinese form (RFC 5987)."""
     ascii_name = f"progress_table_{table['region']}_{table['year']}.{extension}"
     chinese = f"集中排查工作进度统计表_{table['region_name'] or table['region']}.{extension}"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese)}"
+    return ledger_disposition(ascii_name, chinese)

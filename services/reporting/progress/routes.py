@@ -4,8 +4,9 @@ as JSON, CSV or XLSX (viewers and staff, inside their scope).
 The campaign must exist and overlap the caller's scope (one region covers the
 other), else 404. The table's region is `?region=` (default the caller's
 scope; 404 outside it) narrowed to the campaign's region; a region the campaign
-does not cover is 404. Figures and columns: `table.py`; files:
-`export.py`.
+does not cover is 404. Without `campaign_id` the table is the latest campaign's
+covering the region, or a table of no campaign (screening columns 0): 200.
+Figures and columns: `table.py`; files: `export.py`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from services.reporting.progress.export import (
     to_xlsx,
 )
 from services.reporting.progress.schemas import ProgressTable
-from services.reporting.progress.table import find_campaign, overlaps, progress_table, table_region
+from services.reporting.progress.table import (
+    find_campaign,
+    latest_campaign,
+    overlaps,
+    progress_table,
+    table_region,
+)
 from shared import clock
 from shared.db import SessionDep
 from shared.errors import NotFound, check_code
@@ -39,9 +46,15 @@ FORMATS = ("json", "csv", "xlsx")
 async def campaign_in_scope(
     session: SessionDep,
     principal: Reader,
-    campaign_id: Annotated[uuid.UUID, Query(description="The campaign (required)")],
-) -> dict[str, Any]:
-    """The campaign, if it exists and overlaps the caller's scope; 404 otherwise."""
+    campaign_id: Annotated[
+        uuid.UUID | None,
+        Query(description="The campaign; default the latest covering the region"),
+    ] = None,
+) -> dict[str, Any] | None:
+    """The campaign, if it exists and overlaps the caller's scope (404 otherwise);
+    None when no campaign is asked for."""
+    if campaign_id is None:
+        return None
     campaign = await find_campaign(session, campaign_id=campaign_id)
     scope = principal.region_code
     if campaign is None or scope is None or not overlaps(scope, campaign["region_code"]):
@@ -49,7 +62,7 @@ async def campaign_in_scope(
     return campaign
 
 
-ProgressCampaign = Annotated[dict[str, Any], Depends(campaign_in_scope)]
+ProgressCampaign = Annotated[dict[str, Any] | None, Depends(campaign_in_scope)]
 
 
 @router.get(
@@ -66,10 +79,12 @@ async def get_progress_table(
 ) -> Any:
     check_code("format", output, FORMATS)
     today: date = clock.today()
+    if campaign is None:
+        campaign = await latest_campaign(session, region_code=region, today=today)
     table = await progress_table(
         session,
         campaign=campaign,
-        region_code=table_region(region, campaign["region_code"]),
+        region_code=region if campaign is None else table_region(region, campaign["region_code"]),
         today=today,
     )
     if output == "json":

@@ -16,8 +16,10 @@ class ColumnOut(BaseModel):
 
 
 class ProgressTable(BaseModel):
-    campaign_id: uuid.UUID
-    campaign_name: str
+    campaign_id: uuid.UUID | None = Field(
+        description="The campaign; null when none covers the region (screening columns 0)"
+    )
+    campaign_name: str | None
     year: int
     region: str = Field(description="The table's region: the campaign's, narrowed to yours")
     region_name: str | None

@@ -7,6 +7,11 @@ region. Towns and villages come from the registry's `regions` table; a village
 region has its own row and the total. The table's region is the campaign's
 region narrowed to the caller's (see `table_region`).
 
+Without a campaign (none given, and none covers the region: `latest_campaign`)
+the table has the same rows over the current calendar year to today, its
+screening columns and problems 0 (households_registered still counts the
+registry), and `campaign_id`, `campaign_name` null.
+
 The campaign window is `starts_on` through the earlier of today and the latest
 `due_on` of the campaign's phases (today when it has none); an empty window
 (a campaign not yet started) counts nothing for the period figures.
@@ -60,7 +65,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reporting.figures import Grouping, Period, figures_by_group
 from shared.catalog import REGION_LEVEL_LABELS
 from shared.errors import NotFound
-from shared.regions import LEVEL_DIGITS, covers, region_level, region_prefix, scope_like_pattern
+from shared.regions import (
+    LEVEL_DIGITS,
+    covers,
+    parent_code,
+    region_level,
+    region_prefix,
+    scope_like_pattern,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +182,29 @@ GROUP BY region_code
 )
 
 
+# The campaigns whose region is the table's region or one above it, those
+# already started first, then the latest start.
+_LATEST = text(
+    "SELECT campaign_id, county_code, region_code, name, year, starts_on, phases,"
+    " reported_figures FROM campaigns WHERE region_code = ANY(CAST(:codes AS text[]))"
+    " ORDER BY starts_on <= :today DESC, starts_on DESC, year DESC, campaign_id DESC LIMIT 1"
+)
+
+
+async def latest_campaign(
+    session: AsyncSession, *, region_code: str, today: date
+) -> dict[str, Any] | None:
+    """The latest campaign covering `region_code` (its region is that region or
+    one above it), preferring one already started; None when there is none."""
+    codes: list[str] = []
+    code: str | None = region_code
+    while code is not None:
+        codes.append(code)
+        code = parent_code(code)
+    row = (await session.execute(_LATEST, {"codes": codes, "today": today})).mappings().first()
+    return dict(row) if row is not None else None
+
+
 async def find_campaign(session: AsyncSession, *, campaign_id: uuid.UUID) -> dict[str, Any] | None:
     """The campaign with `campaign_id`, or None."""
     row = (await session.execute(_CAMPAIGN, {"campaign_id": campaign_id})).mappings().first()
@@ -191,8 +226,11 @@ def table_region(region_code: str, campaign_region: str) -> str:
     raise NotFound("The campaign does not cover this region.")
 
 
-def campaign_window(campaign: Mapping[str, Any], today: date) -> Period:
-    """`starts_on` through the earlier of `today` and the latest phase's `due_on`."""
+def campaign_window(campaign: Mapping[str, Any] | None, today: date) -> Period:
+    """`starts_on` through the earlier of `today` and the latest phase's `due_on`;
+    without a campaign, the calendar year to `today`."""
+    if campaign is None:
+        return Period.year_to_date(today)
     due = [date.fromisoformat(str(phase["due_on"])) for phase in campaign["phases"] or []]
     end = min([today, max(due)]) if due else today
     return Period(campaign["starts_on"], end)
@@ -216,7 +254,7 @@ def _reported(campaign: Mapping[str, Any]) -> dict[str, int]:
 async def _counts_by_code(
     session: AsyncSession,
     *,
-    campaign: Mapping[str, Any],
+    campaign: Mapping[str, Any] | None,
     region_code: str,
     places: tuple[str, ...],
     window: Period,
@@ -231,7 +269,9 @@ async def _counts_by_code(
     def add(code: str, figures: Mapping[str, int]) -> None:
         counts.setdefault(code, Counter()).update(figures)
 
-    params = {"campaign_id": campaign["campaign_id"], "scope": scope}
+    # No campaign: no screening or campaign problem matches a null id.
+    campaign_id = None if campaign is None else campaign["campaign_id"]
+    params = {"campaign_id": campaign_id, "scope": scope}
     for row in (await session.execute(_SCREENED, params)).mappings():
         add(row["region_code"], {k: int(v) for k, v in row.items() if k != "region_code"})
 
@@ -273,10 +313,10 @@ def _figures(counts: Counter[str]) -> dict[str, Any]:
 
 
 async def progress_table(
-    session: AsyncSession, *, campaign: Mapping[str, Any], region_code: str, today: date
+    session: AsyncSession, *, campaign: Mapping[str, Any] | None, region_code: str, today: date
 ) -> dict[str, Any]:
-    """The progress table of `campaign` for `region_code` (inside the campaign's
-    region) as of `today`: columns and rows as the module docstring says."""
+    """The progress table of `campaign` (or of none) for `region_code` (inside the
+    campaign's region) as of `today`: columns and rows as the module docstring says."""
     window = campaign_window(campaign, today)
     places = (
         await session.execute(
@@ -317,14 +357,14 @@ async def progress_table(
         "level": "total",
         **_figures(total),
     }
-    if region_code == campaign["region_code"]:
+    if campaign is not None and region_code == campaign["region_code"]:
         total_row |= _reported(campaign)
     rows.append(total_row)
 
     return {
-        "campaign_id": campaign["campaign_id"],
-        "campaign_name": campaign["name"],
-        "year": campaign["year"],
+        "campaign_id": None if campaign is None else campaign["campaign_id"],
+        "campaign_name": None if campaign is None else campaign["name"],
+        "year": window.date_to.year if campaign is None else campaign["year"],
         "region": region_code,
         "region_name": region_name,
         "level": region_level(region_code),
