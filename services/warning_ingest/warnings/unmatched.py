@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warning_ingest import matching
+from services.warning_ingest.warnings.lookup import WarningRow
 from shared import audit, clock
 from shared.errors import Conflict, invalid
 from shared.event_types import HOUSEHOLDS_LOADED
@@ -116,7 +117,7 @@ async def rematch(session: AsyncSession, *, policy: Policy, today: date, actor: 
 async def resolve(
     session: AsyncSession,
     *,
-    warning: dict[str, Any],
+    warning: WarningRow,
     action: str,
     reason: str | None,
     household_id: str | None,
@@ -128,7 +129,7 @@ async def resolve(
 ) -> None:
     """Dismiss an unmatched warning with a reason, or match it to a household
     inside `scope`; audited. 409 if the warning is not unmatched."""
-    key = {"county_code": warning["county_code"], "warning_id": warning["warning_id"]}
+    key = {"county_code": warning.county_code, "warning_id": warning.warning_id}
     # Locked and read again: `warning` was read without a lock, and a
     # concurrent resolve or re-match may have settled (or moved) it since.
     status = await session.scalar(text(_LOCK), key)
@@ -162,15 +163,15 @@ async def resolve(
             "UPDATE warnings SET resolved_by = :actor, resolved_at = :now"
             " WHERE warning_id = :warning_id"
         ),
-        {"actor": actor, "now": now, "warning_id": warning["warning_id"]},
+        {"actor": actor, "now": now, "warning_id": warning.warning_id},
     )
     await audit.record(
         session,
         actor=actor,
         action="warning.resolved",
         target_type="warning",
-        target_id=str(warning["warning_id"]),
-        county_code=warning["county_code"],
+        target_id=str(warning.warning_id),
+        county_code=warning.county_code,
         details=details,
     )
     await notify(session)
