@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.identification.campaigns.rows import CampaignRow
 from shared.auth import Principal, ensure_in_scope
 from shared.errors import check_code, invalid
 from shared.pagination import decode_cursor, page_of
@@ -88,11 +89,11 @@ WHERE h.county_code = :county_code AND h.region_code LIKE :scope AND s.screened 
 """
 
 
-def coverage_region(campaign: dict[str, Any], principal: Principal, requested: str | None) -> str:
+def coverage_region(campaign: CampaignRow, principal: Principal, requested: str | None) -> str:
     """The region a coverage read is about: `?region=` if inside the caller's
     scope (404 if not) and the campaign's region (422 if not); by default the
     narrower of the caller's scope and the campaign's region."""
-    campaign_region = campaign["region_code"]
+    campaign_region = campaign.region_code
     if requested is None:
         scope = principal.region_code
         assert scope is not None
@@ -120,14 +121,14 @@ def coverage_level(region_code: str, level: str | None) -> str:
 
 
 async def coverage(
-    session: AsyncSession, *, campaign: dict[str, Any], region_code: str, level: str
+    session: AsyncSession, *, campaign: CampaignRow, region_code: str, level: str
 ) -> list[dict[str, Any]]:
     """One row per region of `level` inside `region_code`, in code order."""
     rows = await session.execute(
         _COVERAGE,
         {
-            "campaign_id": campaign["campaign_id"],
-            "county_code": campaign["county_code"],
+            "campaign_id": campaign.campaign_id,
+            "county_code": campaign.county_code,
             "scope": region_prefix(region_code) + "%",
             "digits": LEVEL_DIGITS["town" if level == "town" else "village"],
             "level": level,
@@ -161,7 +162,7 @@ async def coverage(
 async def unscreened(
     session: AsyncSession,
     *,
-    campaign: dict[str, Any],
+    campaign: CampaignRow,
     region_code: str,
     cursor: str | None,
     limit: int,
@@ -170,8 +171,8 @@ async def unscreened(
     village and household id."""
     statement = _UNSCREENED
     params: dict[str, Any] = {
-        "campaign_id": campaign["campaign_id"],
-        "county_code": campaign["county_code"],
+        "campaign_id": campaign.campaign_id,
+        "county_code": campaign.county_code,
         "scope": region_prefix(region_code) + "%",
         "page_limit": limit + 1,
     }

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identification.campaigns.lookup import CampaignInScope
+from services.identification.campaigns.rows import CampaignRow
 from services.identification.screenings.record import FINDING_FIELDS
 from shared.auth import Principal
 from shared.db import SessionDep
@@ -20,10 +21,10 @@ from shared.regions import covers, region_prefix
 NOT_SCREENED = "not_screened"
 
 
-def sample_pattern(campaign: dict[str, Any], principal: Principal) -> str:
+def sample_pattern(campaign: CampaignRow, principal: Principal) -> str:
     """LIKE pattern of the part of the campaign's region the caller sees: the
     campaign's region, or the caller's scope when that lies inside it."""
-    scope, region = principal.region_code, campaign["region_code"]
+    scope, region = principal.region_code, campaign.region_code
     assert scope is not None  # campaign_in_scope checked it
     return region_prefix(scope if covers(region, scope) else region) + "%"
 
@@ -52,8 +53,8 @@ async def spot_check_in_campaign(
                 ),
                 {
                     "id": spot_check_id,
-                    "county": campaign["county_code"],
-                    "campaign_id": campaign["campaign_id"],
+                    "county": campaign.county_code,
+                    "campaign_id": campaign.campaign_id,
                 },
             )
         )
@@ -125,7 +126,7 @@ def count_differences(differences: list[dict[str, Any]]) -> dict[str, Any]:
 async def spot_check_view(
     session: AsyncSession,
     *,
-    campaign: dict[str, Any],
+    campaign: CampaignRow,
     spot_check: dict[str, Any],
     principal: Principal,
 ) -> dict[str, Any]:
@@ -175,7 +176,7 @@ async def spot_check_view(
 
 
 async def list_spot_checks(
-    session: AsyncSession, *, campaign: dict[str, Any], principal: Principal
+    session: AsyncSession, *, campaign: CampaignRow, principal: Principal
 ) -> list[dict[str, Any]]:
     """The campaign's samples, newest first, with their households (in the
     caller's scope) and how many of those are checked."""
@@ -191,8 +192,8 @@ async def list_spot_checks(
             " ORDER BY sc.created_at DESC, sc.spot_check_id DESC"
         ),
         {
-            "campaign_id": campaign["campaign_id"],
-            "county": campaign["county_code"],
+            "campaign_id": campaign.campaign_id,
+            "county": campaign.county_code,
             "pattern": sample_pattern(campaign, principal),
         },
     )
