@@ -77,7 +77,7 @@ ORDER BY 1
 
 # LATERAL ... LIMIT 1: one probe of the screenings index per household, in
 # the households index's order, whatever the planner thinks of the tables.
-_UNSCREENED = """
+_UNSCREENED_FROM = """
 SELECT h.household_id, h.region_code, h.category FROM households h
 LEFT JOIN LATERAL (
     SELECT true AS screened FROM screenings s
@@ -87,6 +87,14 @@ LEFT JOIN LATERAL (
 ) s ON true
 WHERE h.county_code = :county_code AND h.region_code LIKE :scope AND s.screened IS NULL
 """
+_UNSCREENED_ORDER = " ORDER BY h.region_code, h.household_id LIMIT :page_limit"
+# The first page, and a page after a cursor (the last row's village and household).
+_UNSCREENED = text(_UNSCREENED_FROM + _UNSCREENED_ORDER)
+_UNSCREENED_AFTER = text(
+    _UNSCREENED_FROM
+    + " AND (h.region_code, h.household_id) > (:after_region, :after_household)"
+    + _UNSCREENED_ORDER
+)
 
 
 def coverage_region(campaign: CampaignRow, principal: Principal, requested: str | None) -> str:
@@ -169,7 +177,7 @@ async def unscreened(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Registered households of `region_code` not screened in the campaign, by
     village and household id."""
-    statement = _UNSCREENED
+    statement = _UNSCREENED if cursor is None else _UNSCREENED_AFTER
     params: dict[str, Any] = {
         "campaign_id": campaign.campaign_id,
         "county_code": campaign.county_code,
@@ -178,7 +186,5 @@ async def unscreened(
     }
     if cursor is not None:
         params["after_region"], params["after_household"] = decode_cursor(cursor, [str, str])
-        statement += " AND (h.region_code, h.household_id) > (:after_region, :after_household)"
-    statement += " ORDER BY h.region_code, h.household_id LIMIT :page_limit"
-    rows = [dict(row) for row in (await session.execute(text(statement), params)).mappings()]
+    rows = [dict(row) for row in (await session.execute(statement, params)).mappings()]
     return page_of(rows, limit, lambda row: (row["region_code"], row["household_id"]))

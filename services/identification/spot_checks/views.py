@@ -38,6 +38,25 @@ SPOT_CHECK_COLUMNS = (
     "sc.spot_check_id, sc.county_code, sc.campaign_id, sc.kind, sc.seed, sc.created_at"
 )
 
+# Within its campaign (and county, the table's key): another campaign's id is a 404.
+_SPOT_CHECK_IN_CAMPAIGN = text(
+    f"SELECT {SPOT_CHECK_COLUMNS} FROM spot_checks sc"
+    " WHERE sc.spot_check_id = :id AND sc.county_code = :county"
+    " AND sc.campaign_id = :campaign_id"
+)
+
+# Households counted inside the caller's part of the region only (`:pattern`).
+_SPOT_CHECKS_OF_CAMPAIGN = text(
+    f"SELECT {SPOT_CHECK_COLUMNS}, count(h.household_id) AS households,"
+    " count(h.checker_record) AS checked"
+    " FROM spot_checks sc LEFT JOIN spot_check_households h"
+    "   ON h.spot_check_id = sc.spot_check_id AND h.county_code = sc.county_code"
+    "   AND h.region_code LIKE :pattern"
+    " WHERE sc.campaign_id = :campaign_id AND sc.county_code = :county"
+    " GROUP BY sc.spot_check_id, sc.county_code"
+    " ORDER BY sc.created_at DESC, sc.spot_check_id DESC"
+)
+
 
 async def spot_check_in_campaign(
     spot_check_id: uuid.UUID, campaign: CampaignInScope, session: SessionDep
@@ -46,11 +65,7 @@ async def spot_check_in_campaign(
     row = (
         (
             await session.execute(
-                text(
-                    f"SELECT {SPOT_CHECK_COLUMNS} FROM spot_checks sc"
-                    " WHERE sc.spot_check_id = :id AND sc.county_code = :county"
-                    " AND sc.campaign_id = :campaign_id"
-                ),
+                _SPOT_CHECK_IN_CAMPAIGN,
                 {
                     "id": spot_check_id,
                     "county": campaign.county_code,
@@ -181,16 +196,7 @@ async def list_spot_checks(
     """The campaign's samples, newest first, with their households (in the
     caller's scope) and how many of those are checked."""
     rows = await session.execute(
-        text(
-            f"SELECT {SPOT_CHECK_COLUMNS}, count(h.household_id) AS households,"
-            " count(h.checker_record) AS checked"
-            " FROM spot_checks sc LEFT JOIN spot_check_households h"
-            "   ON h.spot_check_id = sc.spot_check_id AND h.county_code = sc.county_code"
-            "   AND h.region_code LIKE :pattern"
-            " WHERE sc.campaign_id = :campaign_id AND sc.county_code = :county"
-            " GROUP BY sc.spot_check_id, sc.county_code"
-            " ORDER BY sc.created_at DESC, sc.spot_check_id DESC"
-        ),
+        _SPOT_CHECKS_OF_CAMPAIGN,
         {
             "campaign_id": campaign.campaign_id,
             "county": campaign.county_code,
