@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, case, func, select
@@ -227,6 +227,23 @@ def found_in_scope(principal: Principal, row: Mapping[str, Any] | None) -> dict[
         raise NotFound()
     ensure_in_scope(principal, row["region_code"])
     return dict(row)
+
+
+class _Placed(Protocol):
+    @property
+    def region_code(self) -> str: ...
+
+
+PlacedT = TypeVar("PlacedT", bound=_Placed)
+
+
+def row_in_scope(principal: Principal, row: PlacedT | None) -> PlacedT:
+    """`found_in_scope` for a typed row (shared.db.fetch_one): `row` if it
+    exists inside the principal's scope; 404 otherwise, either way."""
+    if row is None:
+        raise NotFound()
+    ensure_in_scope(principal, row.region_code)
+    return row
 
 
 def scope_region(principal: Principal, requested: str | None) -> str:

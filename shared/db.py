@@ -1,19 +1,25 @@
-"""Engine, sessions and the transaction rule.
+"""Engine, sessions and the transaction rule; reading typed rows.
 
 The request dependency or the job wrapper owns the transaction; service code
 never commits (STYLE.md rule 1). `get_session` commits before the response is
 sent (FastAPI's `scope="function"`), so a client never sees 201 for a write that
 then fails.
+
+`fetch_one` / `fetch_all` read a statement's rows into a frozen dataclass
+(slots) that the service owning the aggregate declares, so that modules pass
+typed rows rather than `dict[str, Any]` (STYLE.md "typed rows in and out").
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import dataclasses
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Depends
+from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -122,3 +128,83 @@ async def get_session() -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+# -- typed rows ----------------------------------------------------------------
+
+RowT = TypeVar("RowT")
+
+
+class RowMismatch(TypeError):
+    """A statement's columns are not exactly the fields of the row type it is
+    read into: a bug in the SQL or in the type, raised on the first read."""
+
+
+_FIELDS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def row_fields(into: type[Any]) -> tuple[str, ...]:
+    """The fields a row type is built from (its `init` fields); TypeError unless
+    it is a frozen dataclass with slots."""
+    fields = _FIELDS.get(into)
+    if fields is None:
+        if not (isinstance(into, type) and dataclasses.is_dataclass(into)):
+            raise TypeError(f"{into!r} is not a dataclass")
+        frozen = vars(into)["__dataclass_params__"].frozen
+        if not frozen or "__slots__" not in vars(into):
+            raise TypeError(f"{into.__name__} must be @dataclass(frozen=True, slots=True)")
+        fields = _FIELDS[into] = tuple(f.name for f in dataclasses.fields(into) if f.init)
+    return fields
+
+
+def check_columns(into: type[Any], columns: Sequence[str]) -> None:
+    """RowMismatch unless `columns` name every field of `into` once and nothing else.
+
+    Nothing is ignored or defaulted: a column the type lacks would be read and
+    dropped, a field the SELECT lacks would silently take its default, and a
+    column named twice would be ambiguous, so each is an error."""
+    fields = row_fields(into)
+    missing = [name for name in fields if name not in columns]
+    unexpected = [name for name in columns if name not in fields]
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if missing or unexpected or repeated:
+        raise RowMismatch(
+            f"{into.__name__}: missing columns {missing}, unexpected columns {unexpected},"
+            f" repeated columns {repeated}"
+        )
+
+
+def row_into(into: type[RowT], mapping: Mapping[str, Any]) -> RowT:
+    """One row (a column-name mapping) as `into`, under the rule of `check_columns`."""
+    check_columns(into, list(mapping))
+    return into(**mapping)
+
+
+async def fetch_all(
+    session: AsyncSession,
+    statement: Executable,
+    params: Mapping[str, Any] | None = None,
+    *,
+    into: type[RowT],
+) -> list[RowT]:
+    """Every row of `statement` as `into`, built by column name. RowMismatch
+    unless the columns are exactly the fields (checked once per statement,
+    even when it returns no row)."""
+    result = await session.execute(statement, params)
+    check_columns(into, list(result.keys()))
+    return [into(**row) for row in result.mappings()]
+
+
+async def fetch_one(
+    session: AsyncSession,
+    statement: Executable,
+    params: Mapping[str, Any] | None = None,
+    *,
+    into: type[RowT],
+) -> RowT | None:
+    """The row of `statement` as `into` (None if none), as `fetch_all` builds
+    it; MultipleResultsFound if the statement returns more than one row."""
+    result = await session.execute(statement, params)
+    check_columns(into, list(result.keys()))
+    found = result.mappings().one_or_none()
+    return None if found is None else into(**found)

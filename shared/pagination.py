@@ -23,9 +23,10 @@ from uuid import UUID
 import orjson
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, text, tuple_
+from sqlalchemy import ColumnElement, TextClause, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import RowT, fetch_all
 from shared.errors import invalid
 from shared.pii import derive_key
 from shared.settings import get_settings
@@ -135,6 +136,28 @@ def page_of(
     return items, next_cursor
 
 
+def _newest_first_statement(
+    *,
+    select: str,
+    where: Sequence[str],
+    params: dict[str, Any],
+    order: tuple[tuple[str, str, type], ...],
+    cursor: str | None,
+    limit: int,
+) -> tuple[TextClause, dict[str, Any]]:
+    clauses = list(where)
+    bound = dict(params, page_limit=limit + 1)
+    if cursor is not None:
+        values = decode_cursor(cursor, [kind for _, _, kind in order])
+        names = [f"after_{i}" for i in range(len(order))]
+        columns = ", ".join(column for column, _, _ in order)
+        clauses.append(f"({columns}) < ({', '.join(':' + n for n in names)})")
+        bound |= dict(zip(names, values, strict=True))
+    ordering = ", ".join(f"{column} DESC" for column, _, _ in order)
+    statement = f"{select} WHERE {' AND '.join(clauses) or 'true'} ORDER BY {ordering}"
+    return text(statement + " LIMIT :page_limit"), bound
+
+
 async def newest_first(
     session: AsyncSession,
     *,
@@ -148,16 +171,29 @@ async def newest_first(
     """One page of `select` (a `SELECT ... FROM ...` without WHERE) filtered by
     `where`, ordered descending by `order` — (SQL expression, row key, type)
     pairs that end in a unique column — and started after `cursor`."""
-    clauses = list(where)
-    bound = dict(params, page_limit=limit + 1)
-    if cursor is not None:
-        values = decode_cursor(cursor, [kind for _, _, kind in order])
-        names = [f"after_{i}" for i in range(len(order))]
-        columns = ", ".join(column for column, _, _ in order)
-        clauses.append(f"({columns}) < ({', '.join(':' + n for n in names)})")
-        bound |= dict(zip(names, values, strict=True))
-    ordering = ", ".join(f"{column} DESC" for column, _, _ in order)
-    statement = f"{select} WHERE {' AND '.join(clauses) or 'true'} ORDER BY {ordering}"
-    rows = (await session.execute(text(statement + " LIMIT :page_limit"), bound)).mappings()
+    statement, bound = _newest_first_statement(
+        select=select, where=where, params=params, order=order, cursor=cursor, limit=limit
+    )
+    rows = (await session.execute(statement, bound)).mappings()
     items = [dict(row) for row in rows]
     return page_of(items, limit, lambda item: [item[key] for _, key, _ in order])
+
+
+async def newest_first_rows(
+    session: AsyncSession,
+    *,
+    into: type[RowT],
+    select: str,
+    where: Sequence[str],
+    params: dict[str, Any],
+    order: tuple[tuple[str, str, type], ...],
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[RowT], str | None]:
+    """`newest_first` with each row read `into` a row type (shared.db.fetch_all);
+    the row keys of `order` are its fields."""
+    statement, bound = _newest_first_statement(
+        select=select, where=where, params=params, order=order, cursor=cursor, limit=limit
+    )
+    rows = await fetch_all(session, statement, bound, into=into)
+    return page_of(rows, limit, lambda row: [getattr(row, key) for _, key, _ in order])

@@ -26,15 +26,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting.summary_sql import (
-    IN_COUNTIES,
-    recount_sql,
-    roll_up_dated,
-    roll_up_stock,
-)
+from services.reporting.summary_sql import IN_COUNTIES, Summary, recount_sql
 from shared.event_types import (
     ASSESSMENT_RECORDED,
     CASE_DECIDED,
@@ -55,12 +50,24 @@ from shared.event_types import (
 from shared.events import EventConsumer, EventRecord
 from shared.regions import LEVEL_DIGITS, pad
 
+# The summary tables the recounts generate SQL for (summary_sql.py).
+WARNINGS = Summary("summary_warnings", ("warning_type", "status", "late"), dated=True)
+CASES = Summary("summary_cases", ("event", "days_to_decision", "within_deadline"), dated=True)
+OPEN_CASES = Summary("summary_open_cases", ("deadline",), dated=False)
+OBJECTS = Summary(
+    "summary_objects", ("monitoring_type", "status", "labour_capable", "developed"), dated=False
+)
+OBJECT_EVENTS = Summary("summary_object_events", ("event", "monitoring_type"), dated=True)
+MEASURES = Summary("summary_measures", ("category", "status"), dated=False)
+SUMMARY_TABLES = (WARNINGS, CASES, OPEN_CASES, OBJECTS, OBJECT_EVENTS, MEASURES)
+
 # -- warnings: counted from their events -------------------------------------
 
 # Every warning event adds one at its county, village, day, type, status and
 # late flag; settling an unmatched warning also takes one away where it was
 # counted as unmatched. Applied to every (grain, bucket) row at once.
-_ADD_WARNINGS = """
+_ADD_WARNINGS = text(
+    """
 INSERT INTO summary_warnings (county_code, day, grain, bucket, region_code, warning_type,
     status, late, n)
 SELECT * FROM unnest(CAST(:counties AS text[]), CAST(:days AS date[]),
@@ -70,7 +77,10 @@ SELECT * FROM unnest(CAST(:counties AS text[]), CAST(:days AS date[]),
 ON CONFLICT (county_code, day, grain, bucket, region_code, warning_type, status, late)
 DO UPDATE SET n = summary_warnings.n + EXCLUDED.n
 """
-_DROP_EMPTY_WARNINGS = """
+)
+# A row that the deltas took down to zero goes, as a recount would not write it.
+_DROP_EMPTY_WARNINGS = text(
+    """
 DELETE FROM summary_warnings s
 USING unnest(CAST(:counties AS text[]), CAST(:days AS date[]), CAST(:grains AS text[]),
     CAST(:buckets AS text[]), CAST(:regions AS text[]), CAST(:types AS text[]),
@@ -80,6 +90,7 @@ WHERE s.n = 0 AND s.county_code = k.county_code AND s.day = k.day AND s.grain = 
   AND s.bucket = k.bucket AND s.region_code = k.region_code
   AND s.warning_type = k.warning_type AND s.status = k.status AND s.late = k.late
 """
+)
 
 _WarningKey = tuple[str, str, date, str, str, bool]  # county, region, day, type, status, late
 
@@ -119,9 +130,9 @@ async def add_warning_deltas(session: AsyncSession, deltas: dict[_WarningKey, in
     columns = list(zip(*rows, strict=True))
     names = ("counties", "days", "grains", "buckets", "regions", "types", "statuses", "lates")
     params = {name: list(column) for name, column in zip(names, columns, strict=True)}
-    await session.execute(text(_ADD_WARNINGS), params | {"ns": list(rows.values())})
+    await session.execute(_ADD_WARNINGS, params | {"ns": list(rows.values())})
     if any(n < 0 for n in rows.values()):
-        await session.execute(text(_DROP_EMPTY_WARNINGS), params)
+        await session.execute(_DROP_EMPTY_WARNINGS, params)
 
 
 _COUNT_WARNINGS = f"""
@@ -133,12 +144,7 @@ FROM warnings WHERE {IN_COUNTIES}
 GROUP BY county_code, region_code, received_on, warning_type, status, late
 """
 
-_RECOUNT_WARNINGS = recount_sql(
-    "summary_warnings",
-    "bucket, day, warning_type, status, late",
-    _COUNT_WARNINGS,
-    roll_up_dated("summary_warnings", "warning_type, status, late", "s." + IN_COUNTIES),
-)
+_RECOUNT_WARNINGS = tuple(text(sql) for sql in recount_sql(WARNINGS, _COUNT_WARNINGS))
 
 
 # -- cases, monitoring objects, measures: per county --------------------------
@@ -226,48 +232,29 @@ GROUP BY 1, 2
 """
 
 
-_IN_COUNTIES_S = "s." + IN_COUNTIES
-
 # Each family's statements recount it for the counties in `:counties`.
-_FAMILIES: dict[str, tuple[str, ...]] = {
-    "cases": (
-        *recount_sql(
-            "summary_cases",
-            "bucket, day, event, days_to_decision, within_deadline",
-            _COUNT_CASES,
-            roll_up_dated(
-                "summary_cases", "event, days_to_decision, within_deadline", _IN_COUNTIES_S
-            ),
+_FAMILIES: dict[str, tuple[TextClause, ...]] = {
+    family: tuple(text(sql) for sql in statements)
+    for family, statements in {
+        "cases": (
+            *recount_sql(CASES, _COUNT_CASES),
+            *recount_sql(OPEN_CASES, _COUNT_OPEN_CASES),
         ),
-        *recount_sql(
-            "summary_open_cases",
-            "deadline",
-            _COUNT_OPEN_CASES,
-            roll_up_stock("summary_open_cases", "deadline"),
+        "objects": (
+            *recount_sql(OBJECTS, _COUNT_OBJECTS),
+            *recount_sql(OBJECT_EVENTS, _COUNT_OBJECT_EVENTS),
         ),
-    ),
-    "objects": (
-        *recount_sql(
-            "summary_objects",
-            "monitoring_type, status, labour_capable, developed",
-            _COUNT_OBJECTS,
-            roll_up_stock("summary_objects", "monitoring_type, status, labour_capable, developed"),
-        ),
-        *recount_sql(
-            "summary_object_events",
-            "bucket, day, event, monitoring_type",
-            _COUNT_OBJECT_EVENTS,
-            roll_up_dated("summary_object_events", "event, monitoring_type", _IN_COUNTIES_S),
-        ),
-    ),
-    "measures": recount_sql(
-        "summary_measures",
-        "category, status",
-        _COUNT_MEASURES,
-        roll_up_stock("summary_measures", "category, status"),
-    ),
-    "persons": (f"DELETE FROM summary_persons WHERE {IN_COUNTIES}", _COUNT_PERSONS),
+        "measures": recount_sql(MEASURES, _COUNT_MEASURES),
+        "persons": (f"DELETE FROM summary_persons WHERE {IN_COUNTIES}", _COUNT_PERSONS),
+    }.items()
 }
+
+
+def recount_statements() -> dict[str, tuple[TextClause, ...]]:
+    """Every recount statement, by family, warnings first (as `refresh_all`
+    runs them); each binds only `:counties`."""
+    return {"warnings": _RECOUNT_WARNINGS, **_FAMILIES}
+
 
 # What each event can change. Measures change the objects' `developed`; a
 # registry load changes members (their labour capacity, their number).
@@ -293,16 +280,19 @@ async def recount(session: AsyncSession, *, families: dict[str, set[str]]) -> No
     for family, counties in families.items():
         if counties:
             for statement in _FAMILIES[family]:
-                await session.execute(text(statement), {"counties": sorted(counties)})
+                await session.execute(statement, {"counties": sorted(counties)})
 
 
-_ALL_COUNTIES = """
+# Every county with rows to count, or with summary rows that may be stale.
+_ALL_COUNTIES = text(
+    """
 SELECT county_code FROM households UNION SELECT county_code FROM warnings
 UNION SELECT county_code FROM cases UNION SELECT county_code FROM monitoring_objects
 UNION SELECT county_code FROM summary_warnings WHERE grain = 'village'
 UNION SELECT county_code FROM summary_cases WHERE grain = 'village'
 UNION SELECT county_code FROM summary_objects WHERE grain = 'village'
 """
+)
 
 
 async def refresh_all(session: AsyncSession) -> None:
@@ -310,11 +300,11 @@ async def refresh_all(session: AsyncSession) -> None:
     written without events (a bulk load by SQL). Warnings are otherwise counted
     from their events, so run it while the consumer is stopped, or it may count
     a warning twice; the other families are recounted and are always safe."""
-    counties = set(await session.scalars(text(_ALL_COUNTIES)))
+    counties = set(await session.scalars(_ALL_COUNTIES))
     if not counties:
         return
     for statement in _RECOUNT_WARNINGS:
-        await session.execute(text(statement), {"counties": sorted(counties)})
+        await session.execute(statement, {"counties": sorted(counties)})
     await recount(session, families={family: set(counties) for family in _FAMILIES})
 
 

@@ -1,13 +1,40 @@
 """The SQL that rolls a summary table's village rows up to its other grains and
 buckets, and recounts a county's rows (summaries.py runs it; the grains are
-described there)."""
+described there).
+
+Generated, because six tables share it and differ only in their columns: each
+function takes the table's `Summary` and returns the statement's text, which
+binds only `:counties` (tests/services/reporting/test_summary_sql.py prints
+every one and has PostgreSQL EXPLAIN it).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
 
 from shared.regions import LEVEL_DIGITS
 
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A summary table (shared/models/reporting.py) as the generated SQL sees it."""
+
+    table: str
+    # What it counts by besides county_code, grain and region_code (and, when
+    # dated, bucket and day): its GROUP BY and the rest of its unique key.
+    dims: tuple[str, ...]
+    # Dated: rows per day, month and year (`bucket`, `day`); stock: a count as it stands.
+    dated: bool
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Its key columns besides county_code, grain and region_code."""
+        return ("bucket", "day", *self.dims) if self.dated else self.dims
+
+
+IN_COUNTIES = "county_code = ANY(CAST(:counties AS text[]))"
 # The region a row counts under at grain `g`, from its own (village) code.
 GRAIN_REGION = "rpad(left(s.region_code, g.digits), 12, '0')"
 # The grains above the county. Their rows add up many counties, so they are
@@ -22,10 +49,14 @@ def values_sql(rows: Iterable[tuple[object, ...]]) -> str:
     return ", ".join("(" + ", ".join(repr(v) for v in row) + ")" for row in rows)
 
 
-def roll_up_dated(table: str, dims: str, where: str) -> str:
+def _columns(names: tuple[str, ...], prefix: str = "") -> str:
+    return ", ".join(prefix + name for name in names)
+
+
+def _roll_up_dated(summary: Summary) -> str:
     """The village months and years and the town and county grains of a dated
-    summary, from its village day rows."""
-    dims_s = ", ".join(f"s.{d.strip()}" for d in dims.split(","))
+    summary, from its village day rows of `:counties`."""
+    table, dims, dims_s = summary.table, _columns(summary.dims), _columns(summary.dims, "s.")
     grains = [("village", 12, "month"), ("village", 12, "year")] + [
         (grain, LEVEL_DIGITS[grain], bucket)
         for grain in ("town", "county")
@@ -39,34 +70,38 @@ SELECT s.county_code, g.grain, g.bucket, {GRAIN_REGION},
        {dims_s}, sum(s.n)
 FROM {table} s
 CROSS JOIN (VALUES {values_sql(grains)}) AS g(grain, digits, bucket)
-WHERE s.grain = 'village' AND s.bucket = 'day' AND {where}
+WHERE s.grain = 'village' AND s.bucket = 'day' AND s.{IN_COUNTIES}
 GROUP BY 1, 2, 3, 4, 5, {dims_s}
 """
 
 
-def roll_up_stock(table: str, dims: str) -> str:
-    """The town and county grains of a stock summary, from its village rows."""
-    dims_s = ", ".join(f"s.{d.strip()}" for d in dims.split(","))
+def _roll_up_stock(summary: Summary) -> str:
+    """The town and county grains of a stock summary, from its village rows of `:counties`."""
+    table, dims, dims_s = summary.table, _columns(summary.dims), _columns(summary.dims, "s.")
     return f"""
 INSERT INTO {table} (county_code, grain, region_code, {dims}, n)
 SELECT s.county_code, g.grain, {GRAIN_REGION}, {dims_s}, sum(s.n)
 FROM {table} s CROSS JOIN (VALUES ('town', 9), ('county', 6)) AS g(grain, digits)
-WHERE s.grain = 'village' AND s.county_code = ANY(CAST(:counties AS text[]))
+WHERE s.grain = 'village' AND s.{IN_COUNTIES}
 GROUP BY 1, 2, 3, {dims_s}
 """
 
 
-def fold_above_county(table: str, keys: str, sign: str) -> tuple[str, ...]:
+def roll_up(summary: Summary) -> str:
+    """The grains (and buckets) above a summary's village (day) rows."""
+    return _roll_up_dated(summary) if summary.dated else _roll_up_stock(summary)
+
+
+def fold_above_county(summary: Summary, sign: Literal["+", "-"]) -> tuple[str, ...]:
     """Add (`sign` "+") or take away ("-") the county rows of `:counties` in their
-    cities' and provinces' rows; `keys` are the table's key columns besides
-    county_code, grain and region_code. Rows left at zero go."""
-    keys_s = ", ".join(f"s.{k.strip()}" for k in keys.split(","))
+    cities' and provinces' rows. Rows left at zero go."""
+    table, keys, keys_s = summary.table, _columns(summary.keys), _columns(summary.keys, "s.")
     upsert = f"""
 INSERT INTO {table} AS t (county_code, grain, region_code, {keys}, n)
 SELECT rpad(left(s.region_code, g.digits), 6, '0'), g.grain, {GRAIN_REGION}, {keys_s},
        {sign}sum(s.n)
 FROM {table} s CROSS JOIN (VALUES {ABOVE_COUNTY}) AS g(grain, digits)
-WHERE s.grain = 'county' AND s.county_code = ANY(CAST(:counties AS text[]))
+WHERE s.grain = 'county' AND s.{IN_COUNTIES}
 GROUP BY 1, 2, 3, {keys_s}
 ON CONFLICT (county_code, grain, region_code, {keys}) DO UPDATE SET n = t.n + EXCLUDED.n
 """
@@ -83,15 +118,14 @@ WHERE t.n = 0 AND t.grain IN ('city', 'province') AND t.region_code IN (
     )
 
 
-def recount_sql(table: str, keys: str, *statements: str) -> tuple[str, ...]:
-    """Recount `table` for `:counties` by `statements` (which write the village,
-    town and county grains), keeping their cities' and provinces' rows in step."""
+def recount_sql(summary: Summary, count: str) -> tuple[str, ...]:
+    """Recount a summary for `:counties`: `count` writes its village (day) rows
+    from the tables, the roll-up its other grains within the county, and their
+    cities' and provinces' rows are kept in step."""
     return (
-        *fold_above_county(table, keys, "-"),
-        f"DELETE FROM {table} WHERE {IN_COUNTIES} AND grain IN {WITHIN_COUNTY}",
-        *statements,
-        *fold_above_county(table, keys, "+"),
+        *fold_above_county(summary, "-"),
+        f"DELETE FROM {summary.table} WHERE {IN_COUNTIES} AND grain IN {WITHIN_COUNTY}",
+        count,
+        roll_up(summary),
+        *fold_above_county(summary, "+"),
     )
-
-
-IN_COUNTIES = "county_code = ANY(CAST(:counties AS text[]))"

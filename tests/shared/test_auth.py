@@ -33,6 +33,7 @@ from shared.auth import (
     hash_token,
     issue_token,
     require_role,
+    row_in_scope,
     scope_region,
 )
 from shared.db import get_session
@@ -284,6 +285,22 @@ def test_scope_region_refuses_a_principal_without_a_scope():
         scope_region(department, None)
     with pytest.raises(NotFound):
         ensure_in_scope(department, VILLAGE)
+
+
+def test_row_in_scope_returns_the_typed_row_inside_the_scope_and_404s_otherwise():
+    import uuid
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True, slots=True)
+    class Placed:
+        region_code: str
+
+    staff = Principal(id=uuid.uuid4(), kind="user", name="x", role=COUNTY_STAFF, region_code=COUNTY)
+    row = Placed(VILLAGE)
+    assert row_in_scope(staff, row) is row
+    for outside in (Placed(OTHER_COUNTY_VILLAGE), None):
+        with pytest.raises(NotFound):
+            row_in_scope(staff, outside)
 
 
 async def test_issue_token_refuses_a_user_without_a_well_formed_scope(session):

@@ -1,5 +1,6 @@
 """Keyset cursors: stable under inserts, refused when forged."""
 
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid4
 
@@ -7,7 +8,7 @@ import pytest
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, insert, select
 
 from shared.errors import Unprocessable
-from shared.pagination import after, decode_cursor, encode_cursor, page_of
+from shared.pagination import after, decode_cursor, encode_cursor, newest_first_rows, page_of
 
 
 def test_cursor_round_trips_typed_values():
@@ -60,3 +61,31 @@ async def test_keyset_pages_walk_every_row_once_even_when_rows_arrive_between_pa
         if cursor is None:
             break
     assert sorted(seen) == list(range(23))
+
+
+@dataclass(frozen=True, slots=True)
+class _Numbered:
+    day: date
+    n: int
+
+
+async def test_newest_first_rows_pages_typed_rows_newest_first(session):
+    select_ = "SELECT t.day, t.n FROM generate_series(1, 7) AS g(i)"
+    select_ += " CROSS JOIN LATERAL (SELECT DATE '2026-01-01' + g.i / 2 AS day, g.i AS n) t"
+    pages, cursor = [], None
+    while True:
+        items, cursor = await newest_first_rows(
+            session,
+            into=_Numbered,
+            select=select_,
+            where=["t.n > :above"],
+            params={"above": 1},
+            order=(("t.day", "day", date), ("t.n", "n", int)),
+            cursor=cursor,
+            limit=4,
+        )
+        pages.append([item.n for item in items])
+        if cursor is None:
+            break
+    assert pages == [[7, 6, 5, 4], [3, 2]]
+    assert all(isinstance(item, _Numbered) for item in items)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.identification.campaigns.rows import CampaignRow
 from shared.auth import Principal, ensure_in_scope
 from shared.errors import check_code, invalid
 from shared.pagination import decode_cursor, page_of
@@ -76,7 +77,7 @@ ORDER BY 1
 
 # LATERAL ... LIMIT 1: one probe of the screenings index per household, in
 # the households index's order, whatever the planner thinks of the tables.
-_UNSCREENED = """
+_UNSCREENED_FROM = """
 SELECT h.household_id, h.region_code, h.category FROM households h
 LEFT JOIN LATERAL (
     SELECT true AS screened FROM screenings s
@@ -86,13 +87,21 @@ LEFT JOIN LATERAL (
 ) s ON true
 WHERE h.county_code = :county_code AND h.region_code LIKE :scope AND s.screened IS NULL
 """
+_UNSCREENED_ORDER = " ORDER BY h.region_code, h.household_id LIMIT :page_limit"
+# The first page, and a page after a cursor (the last row's village and household).
+_UNSCREENED = text(_UNSCREENED_FROM + _UNSCREENED_ORDER)
+_UNSCREENED_AFTER = text(
+    _UNSCREENED_FROM
+    + " AND (h.region_code, h.household_id) > (:after_region, :after_household)"
+    + _UNSCREENED_ORDER
+)
 
 
-def coverage_region(campaign: dict[str, Any], principal: Principal, requested: str | None) -> str:
+def coverage_region(campaign: CampaignRow, principal: Principal, requested: str | None) -> str:
     """The region a coverage read is about: `?region=` if inside the caller's
     scope (404 if not) and the campaign's region (422 if not); by default the
     narrower of the caller's scope and the campaign's region."""
-    campaign_region = campaign["region_code"]
+    campaign_region = campaign.region_code
     if requested is None:
         scope = principal.region_code
         assert scope is not None
@@ -120,14 +129,14 @@ def coverage_level(region_code: str, level: str | None) -> str:
 
 
 async def coverage(
-    session: AsyncSession, *, campaign: dict[str, Any], region_code: str, level: str
+    session: AsyncSession, *, campaign: CampaignRow, region_code: str, level: str
 ) -> list[dict[str, Any]]:
     """One row per region of `level` inside `region_code`, in code order."""
     rows = await session.execute(
         _COVERAGE,
         {
-            "campaign_id": campaign["campaign_id"],
-            "county_code": campaign["county_code"],
+            "campaign_id": campaign.campaign_id,
+            "county_code": campaign.county_code,
             "scope": region_prefix(region_code) + "%",
             "digits": LEVEL_DIGITS["town" if level == "town" else "village"],
             "level": level,
@@ -161,23 +170,21 @@ async def coverage(
 async def unscreened(
     session: AsyncSession,
     *,
-    campaign: dict[str, Any],
+    campaign: CampaignRow,
     region_code: str,
     cursor: str | None,
     limit: int,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Registered households of `region_code` not screened in the campaign, by
     village and household id."""
-    statement = _UNSCREENED
+    statement = _UNSCREENED if cursor is None else _UNSCREENED_AFTER
     params: dict[str, Any] = {
-        "campaign_id": campaign["campaign_id"],
-        "county_code": campaign["county_code"],
+        "campaign_id": campaign.campaign_id,
+        "county_code": campaign.county_code,
         "scope": region_prefix(region_code) + "%",
         "page_limit": limit + 1,
     }
     if cursor is not None:
         params["after_region"], params["after_household"] = decode_cursor(cursor, [str, str])
-        statement += " AND (h.region_code, h.household_id) > (:after_region, :after_household)"
-    statement += " ORDER BY h.region_code, h.household_id LIMIT :page_limit"
-    rows = [dict(row) for row in (await session.execute(text(statement), params)).mappings()]
+    rows = [dict(row) for row in (await session.execute(statement, params)).mappings()]
     return page_of(rows, limit, lambda row: (row["region_code"], row["household_id"]))

@@ -14,6 +14,7 @@ date and it is not done.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -22,20 +23,25 @@ from fastapi import Depends
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.identification.campaigns.rows import CampaignRow, CampaignView, PhaseView
 from shared.auth import Principal, Staff
-from shared.db import SessionDep
+from shared.db import SessionDep, fetch_one
 from shared.errors import NotFound
-from shared.pagination import newest_first
+from shared.pagination import newest_first_rows
 from shared.regions import LEVEL_DIGITS, covers, is_well_formed, region_level, region_prefix
 from shared.settings import get_settings
 
 # Phases whose completion warnex computes; the others are marked done by hand.
 COMPUTED_KINDS = {"household_screening": None, "cross_screening": "cross", "spot_check": "spot"}
 
+# The fields of CampaignRow.
 CAMPAIGN_COLUMNS = """
     c.campaign_id, c.county_code, c.region_code, c.name, c.year, c.starts_on, c.phases,
     c.reported_figures, c.created_by, c.created_at
 """
+
+# By id alone: a campaign's URL carries no county, and its id is unique.
+_CAMPAIGN_BY_ID = text(f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns c WHERE c.campaign_id = :id")
 
 # Per campaign: whether every registered household of its region is screened
 # (only asked where a household_screening phase needs it), the latest screening
@@ -88,20 +94,8 @@ class Progress:
 # -- reading -------------------------------------------------------------------
 
 
-async def get_campaign_row(
-    session: AsyncSession, *, campaign_id: uuid.UUID
-) -> dict[str, Any] | None:
-    row = (
-        (
-            await session.execute(
-                text(f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns c WHERE c.campaign_id = :id"),
-                {"id": campaign_id},
-            )
-        )
-        .mappings()
-        .first()
-    )
-    return None if row is None else dict(row)
+async def get_campaign_row(session: AsyncSession, *, campaign_id: uuid.UUID) -> CampaignRow | None:
+    return await fetch_one(session, _CAMPAIGN_BY_ID, {"id": campaign_id}, into=CampaignRow)
 
 
 def overlaps(principal: Principal, region_code: str) -> bool:
@@ -115,15 +109,15 @@ def overlaps(principal: Principal, region_code: str) -> bool:
 
 async def campaign_in_scope(
     campaign_id: uuid.UUID, session: SessionDep, principal: Staff
-) -> dict[str, Any]:
+) -> CampaignRow:
     """The campaign row, or 404 if it does not exist or does not concern the caller."""
     row = await get_campaign_row(session, campaign_id=campaign_id)
-    if row is None or not overlaps(principal, row["region_code"]):
+    if row is None or not overlaps(principal, row.region_code):
         raise NotFound()
     return row
 
 
-CampaignInScope = Annotated[dict[str, Any], Depends(campaign_in_scope)]
+CampaignInScope = Annotated[CampaignRow, Depends(campaign_in_scope)]
 
 
 def _pattern(region_code: str) -> str:
@@ -131,7 +125,7 @@ def _pattern(region_code: str) -> str:
 
 
 async def campaign_progress(
-    session: AsyncSession, rows: list[dict[str, Any]]
+    session: AsyncSession, rows: Sequence[CampaignRow]
 ) -> dict[uuid.UUID, Progress]:
     """The progress of every campaign of `rows`, in one statement."""
     if not rows:
@@ -139,11 +133,11 @@ async def campaign_progress(
     result = await session.execute(
         _PROGRESS,
         {
-            "campaign_ids": [r["campaign_id"] for r in rows],
-            "counties": [r["county_code"] for r in rows],
-            "patterns": [_pattern(r["region_code"]) for r in rows],
+            "campaign_ids": [r.campaign_id for r in rows],
+            "counties": [r.county_code for r in rows],
+            "patterns": [_pattern(r.region_code) for r in rows],
             "check_households": [
-                any(p.get("kind") == "household_screening" for p in r["phases"]) for r in rows
+                any(p.get("kind") == "household_screening" for p in r.phases) for r in rows
             ],
             "zone": get_settings().timezone,
         },
@@ -172,40 +166,38 @@ def _phase_done_on(phase: dict[str, Any], progress: Progress) -> tuple[bool, dat
     return done_on is not None, done_on
 
 
-def campaign_view(row: dict[str, Any], progress: Progress, *, today: date) -> dict[str, Any]:
+def campaign_view(row: CampaignRow, progress: Progress, *, today: date) -> CampaignView:
     """The API.md campaign, its phases' completion and lateness as of `today`."""
     phases = []
-    for phase in row["phases"]:
+    for phase in row.phases:
         due_on = date.fromisoformat(phase["due_on"])
         done, done_on = _phase_done_on(phase, progress)
         phases.append(
-            {
-                "name": phase["name"],
-                "kind": phase.get("kind"),
-                "due_on": due_on,
-                "done_on": done_on,
-                "late": today > due_on and not done,
-            }
+            PhaseView(
+                name=phase["name"],
+                kind=phase.get("kind"),
+                due_on=due_on,
+                done_on=done_on,
+                late=today > due_on and not done,
+            )
         )
-    return {
-        "campaign_id": row["campaign_id"],
-        "name": row["name"],
-        "region_code": row["region_code"],
-        "year": row["year"],
-        "starts_on": row["starts_on"],
-        "ends_on": phases[-1]["due_on"],
-        "phases": phases,
-        "reported_figures": row["reported_figures"],
-        "late": any(p["late"] for p in phases),
-        "created_at": row["created_at"],
-    }
+    return CampaignView(
+        campaign_id=row.campaign_id,
+        name=row.name,
+        region_code=row.region_code,
+        year=row.year,
+        starts_on=row.starts_on,
+        ends_on=phases[-1].due_on,
+        phases=tuple(phases),
+        reported_figures=row.reported_figures,
+        late=any(p.late for p in phases),
+        created_at=row.created_at,
+    )
 
 
-async def view_campaign(
-    session: AsyncSession, row: dict[str, Any], *, today: date
-) -> dict[str, Any]:
+async def view_campaign(session: AsyncSession, row: CampaignRow, *, today: date) -> CampaignView:
     progress = await campaign_progress(session, [row])
-    return campaign_view(row, progress[row["campaign_id"]], today=today)
+    return campaign_view(row, progress[row.campaign_id], today=today)
 
 
 def _ancestors(scope: str) -> list[str]:
@@ -226,13 +218,14 @@ async def list_campaigns(
     today: date,
     cursor: str | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[CampaignView], str | None]:
     """Campaigns whose region overlaps the caller's scope, newest first."""
     scope = principal.region_code
     if scope is None:
         raise NotFound()
-    rows, next_cursor = await newest_first(
+    rows, next_cursor = await newest_first_rows(
         session,
+        into=CampaignRow,
         select=f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns c",
         where=["(c.region_code LIKE :scope OR c.region_code = ANY(CAST(:ancestors AS text[])))"],
         params={"scope": _pattern(scope), "ancestors": _ancestors(scope)},
@@ -245,4 +238,4 @@ async def list_campaigns(
         limit=limit,
     )
     progress = await campaign_progress(session, rows)
-    return [campaign_view(r, progress[r["campaign_id"]], today=today) for r in rows], next_cursor
+    return [campaign_view(r, progress[r.campaign_id], today=today) for r in rows], next_cursor

@@ -3,6 +3,7 @@ phases, marking phases done and entering figures."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identification.campaigns.lookup import COMPUTED_KINDS, get_campaign_row
+from services.identification.campaigns.rows import CampaignRow
 from shared.auth import Principal, ensure_in_scope
 from shared.catalog import CAMPAIGN_PHASE_KINDS
 from shared.errors import FieldError, Unprocessable, invalid
@@ -18,6 +20,30 @@ from shared.event_types import CAMPAIGN_CREATED, CAMPAIGN_UPDATED
 from shared.events import announce
 from shared.models.columns import Json
 from shared.regions import is_well_formed, region_level
+
+# Whether the region is known, and whether any region is loaded at all (before
+# the first load of division codes, a well-formed code is taken on trust).
+_REGION_KNOWN = text(
+    "SELECT EXISTS (SELECT 1 FROM regions WHERE code = :code), EXISTS (SELECT 1 FROM regions)"
+)
+
+# A new campaign: its phases as JSON, none done, no figures entered yet.
+_INSERT_CAMPAIGN = text(
+    """
+INSERT INTO campaigns (campaign_id, county_code, region_code, name, year, starts_on,
+    phases, reported_figures, created_by, created_at)
+VALUES (:campaign_id, :county_code, :region_code, :name, :year, :starts_on,
+    :phases, '{}'::jsonb, :actor, :now)
+"""
+).bindparams(bindparam("phases", type_=Json))
+
+# The whole phases and figures JSON, written back as planning computed them.
+_UPDATE_CAMPAIGN = text(
+    """
+UPDATE campaigns SET phases = :phases, reported_figures = :figures
+WHERE campaign_id = :campaign_id AND county_code = :county_code
+"""
+).bindparams(bindparam("phases", type_=Json), bindparam("figures", type_=Json))
 
 # Not yet in shared.event_types: {"campaign_id", "county_code", "phases_done": [index],
 # "reported_figures": {...}}, when county staff mark phases done or enter figures.
@@ -36,15 +62,7 @@ async def _check_region(session: AsyncSession, *, region_code: str, principal: P
     if not is_well_formed(region_code) or region_level(region_code) in ("province", "city"):
         raise bad
     ensure_in_scope(principal, region_code)
-    known, any_loaded = (
-        await session.execute(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM regions WHERE code = :code),"
-                " EXISTS (SELECT 1 FROM regions)"
-            ),
-            {"code": region_code},
-        )
-    ).one()
+    known, any_loaded = (await session.execute(_REGION_KNOWN, {"code": region_code})).one()
     if any_loaded and not known:
         raise bad
 
@@ -85,7 +103,7 @@ async def create_campaign(
     starts_on: date | None,
     phases: list[dict[str, Any]],
     now: datetime,
-) -> dict[str, Any]:
+) -> CampaignRow:
     """Create a campaign of a region inside the caller's scope (404 outside it;
     422 for an unknown region, no phase, an unknown kind or due dates out of
     order). Audited and evented (`campaign.created`). Returns the row."""
@@ -101,12 +119,7 @@ async def create_campaign(
     campaign_id = uuid.uuid4()
     county_code = region_code[:6]
     await session.execute(
-        text(
-            "INSERT INTO campaigns (campaign_id, county_code, region_code, name, year, starts_on,"
-            " phases, reported_figures, created_by, created_at)"
-            " VALUES (:campaign_id, :county_code, :region_code, :name, :year, :starts_on,"
-            " :phases, '{}'::jsonb, :actor, :now)"
-        ).bindparams(bindparam("phases", type_=Json)),
+        _INSERT_CAMPAIGN,
         {
             "campaign_id": campaign_id,
             "county_code": county_code,
@@ -176,29 +189,26 @@ def _marked_phases(
 async def update_campaign(
     session: AsyncSession,
     *,
-    campaign: dict[str, Any],
+    campaign: CampaignRow,
     marks: list[tuple[int, date | None]] | None,
     figures: dict[str, int] | None,
     actor: str,
     today: date,
-) -> dict[str, Any]:
+) -> CampaignRow:
     """Mark phases done (by `(index, done_on)`; None clears) and merge entered
     figures. 422 for a missing index, a phase warnex computes, a future date.
     Audited and evented (`campaign.updated`). Returns the updated row."""
     if not marks and not figures:
         return campaign
-    phases = _marked_phases(campaign["phases"], marks or [], today=today)
-    merged = {**campaign["reported_figures"], **(figures or {})}
+    phases = _marked_phases(campaign.phases, marks or [], today=today)
+    merged = {**campaign.reported_figures, **(figures or {})}
     await session.execute(
-        text(
-            "UPDATE campaigns SET phases = :phases, reported_figures = :figures"
-            " WHERE campaign_id = :campaign_id AND county_code = :county_code"
-        ).bindparams(bindparam("phases", type_=Json), bindparam("figures", type_=Json)),
+        _UPDATE_CAMPAIGN,
         {
             "phases": phases,
             "figures": merged,
-            "campaign_id": campaign["campaign_id"],
-            "county_code": campaign["county_code"],
+            "campaign_id": campaign.campaign_id,
+            "county_code": campaign.county_code,
         },
     )
     details = {
@@ -208,14 +218,14 @@ async def update_campaign(
     await announce(
         session,
         type=CAMPAIGN_UPDATED,
-        aggregate=("campaign", str(campaign["campaign_id"])),
-        county_code=campaign["county_code"],
+        aggregate=("campaign", str(campaign.campaign_id)),
+        county_code=campaign.county_code,
         actor=actor,
         payload={
-            "campaign_id": str(campaign["campaign_id"]),
-            "county_code": campaign["county_code"],
+            "campaign_id": str(campaign.campaign_id),
+            "county_code": campaign.county_code,
             **details,
         },
         details=details,
     )
-    return {**campaign, "phases": phases, "reported_figures": merged}
+    return dataclasses.replace(campaign, phases=phases, reported_figures=merged)

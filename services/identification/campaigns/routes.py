@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from services.identification.campaigns import coverage, lookup, planning
 from services.identification.campaigns.lookup import CampaignInScope
+from services.identification.campaigns.rows import CampaignView
 from services.identification.campaigns.schemas import (
     CampaignIn,
     CampaignOut,
@@ -53,7 +54,7 @@ def _codes(labels: dict[str, str]) -> list[dict[str, str]]:
 )
 async def post_campaign(
     principal: CountyStaff, body: CampaignIn, session: SessionDep
-) -> dict[str, Any]:
+) -> CampaignView:
     row = await planning.create_campaign(
         session,
         principal=principal,
@@ -100,7 +101,7 @@ async def get_catalog(_: CurrentPrincipal) -> dict[str, Any]:
     response_model=CampaignOut,
     summary="One campaign with its phases' state (staff)",
 )
-async def get_campaign(session: SessionDep, campaign: CampaignInScope) -> dict[str, Any]:
+async def get_campaign(session: SessionDep, campaign: CampaignInScope) -> CampaignView:
     return await lookup.view_campaign(session, campaign, today=clock.today())
 
 
@@ -114,10 +115,10 @@ async def patch_campaign(
     body: CampaignPatchIn,
     campaign_id: uuid.UUID,
     session: SessionDep,
-) -> dict[str, Any]:
+) -> CampaignView:
     campaign = await lookup.get_campaign_row(session, campaign_id=campaign_id)
     # The whole campaign changes: its region must lie inside the caller's scope.
-    if campaign is None or not principal.covers(campaign["region_code"]):
+    if campaign is None or not principal.covers(campaign.region_code):
         raise NotFound()
     today = clock.today()
     figures = body.reported_figures.model_dump(exclude_none=True) if body.reported_figures else {}

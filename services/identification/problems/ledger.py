@@ -148,9 +148,9 @@ async def _check_references(
         raise NotFound("No such household in the region.")
     if campaign_id is not None:
         campaign = await get_campaign_row(session, campaign_id=campaign_id)
-        if campaign is None or not overlaps(principal, campaign["region_code"]):
+        if campaign is None or not overlaps(principal, campaign.region_code):
             raise NotFound("No such campaign.")
-        if not covers(campaign["region_code"], region_code):
+        if not covers(campaign.region_code, region_code):
             raise invalid(
                 "region_code", "outside_campaign", "region_code must lie inside the campaign's"
             )

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.identification.campaigns.rows import CampaignRow
 from services.identification.screenings.forms import BadRow
 from services.identification.screenings.record import ScreeningRecord, check_screening
 from shared.catalog import SCREENING_FIELDS
@@ -191,7 +192,7 @@ def _check_lines(records: list[Any], *, year: int, today: date) -> list[_Line]:
 async def store_screenings(
     session: AsyncSession,
     *,
-    campaign: dict[str, Any],
+    campaign: CampaignRow,
     records: list[Any],
     uploader: Uploader,
     decision_days: int,
@@ -203,9 +204,9 @@ async def store_screenings(
     404 when the upload is one record about a household the uploader may not
     see (unknown, outside the scope or the campaign), as for any single
     household outside a caller's scope."""
-    lines = _check_lines(records, year=campaign["year"], today=today)
+    lines = _check_lines(records, year=campaign.year, today=today)
     good = [line for line in lines if line.record is not None]
-    county_code = campaign["county_code"]
+    county_code = campaign.county_code
     found = {}
     if good:
         rows = await session.execute(
@@ -214,7 +215,7 @@ async def store_screenings(
                 "household_ids": [line.household_id for line in good],
                 "county_code": county_code,
                 "scope": region_prefix(uploader.scope) + "%",
-                "campaign_region": region_prefix(campaign["region_code"]) + "%",
+                "campaign_region": region_prefix(campaign.region_code) + "%",
             },
         )
         found = {row.household_id: row for row in rows}
@@ -235,12 +236,12 @@ async def store_screenings(
     receipt = _receipt(campaign, lines)
     if stored:
         counts = {key: receipt[key] for key in _COUNTED}
-        campaign_id = str(campaign["campaign_id"])
+        campaign_id = str(campaign.campaign_id)
         await announce(
             session,
             type=SCREENING_RECORDED,
             aggregate=("campaign", campaign_id),
-            county_code=campaign["county_code"],
+            county_code=campaign.county_code,
             actor=uploader.actor,
             payload={"campaign_id": campaign_id, **counts},
             details={"received": receipt["received"], **counts},
@@ -251,7 +252,7 @@ async def store_screenings(
 async def _open_cases(
     session: AsyncSession,
     *,
-    campaign: dict[str, Any],
+    campaign: CampaignRow,
     lines: list[_Line],
     uploader: Uploader,
     days: int,
@@ -277,12 +278,12 @@ async def _open_cases(
         await session.scalars(
             _OPEN_CASES_FOR_SCREENINGS,
             {
-                "county_code": campaign["county_code"],
+                "county_code": campaign.county_code,
                 "case_ids": new_ids,
                 "household_ids": [record.household_id for _, record in to_open],
                 "region_codes": [line.region_code for line, _ in to_open],
                 "descriptions": [
-                    f"{campaign['name']}: {labels[record.needs_inclusion]}" for _, record in to_open
+                    f"{campaign.name}: {labels[record.needs_inclusion]}" for _, record in to_open
                 ],
                 "opened_on": [record.screened_on for _, record in to_open],
                 "decision_days": days,
@@ -294,7 +295,7 @@ async def _open_cases(
     open_now: dict[str, uuid.UUID] = {}
     if raced:
         rows = await session.execute(
-            _OPEN_CASES, {"county_code": campaign["county_code"], "household_ids": raced}
+            _OPEN_CASES, {"county_code": campaign.county_code, "household_ids": raced}
         )
         open_now = {row.household_id: row.case_id for row in rows}
     for (line, record), case_id in zip(to_open, new_ids, strict=True):
@@ -306,7 +307,7 @@ async def _open_cases(
     if opened:
         await session.execute(
             _CASE_OPENED_EVENTS,
-            {"county_code": campaign["county_code"], "case_ids": opened, "actor": uploader.actor},
+            {"county_code": campaign.county_code, "case_ids": opened, "actor": uploader.actor},
         )
         await notify(session)
 
@@ -314,7 +315,7 @@ async def _open_cases(
 async def _upsert(
     session: AsyncSession,
     *,
-    campaign: dict[str, Any],
+    campaign: CampaignRow,
     lines: list[_Line],
     uploader: Uploader,
     now: datetime,
@@ -331,8 +332,8 @@ async def _upsert(
         _UPSERT_SCREENINGS,
         {
             **columns,
-            "campaign_id": campaign["campaign_id"],
-            "county_code": campaign["county_code"],
+            "campaign_id": campaign.campaign_id,
+            "county_code": campaign.county_code,
             "actor": uploader.actor,
             "now": now,
         },
@@ -342,11 +343,11 @@ async def _upsert(
         line.replaced = line.household_id in replaced
 
 
-def _receipt(campaign: dict[str, Any], lines: list[_Line]) -> dict[str, Any]:
+def _receipt(campaign: CampaignRow, lines: list[_Line]) -> dict[str, Any]:
     shown = lines if len(lines) <= FULL_RECEIPT_MAX else [ln for ln in lines if ln.errors]
     stored = [line for line in lines if not line.errors]
     return {
-        "campaign_id": campaign["campaign_id"],
+        "campaign_id": campaign.campaign_id,
         "received": len(lines),
         "accepted": sum(1 for line in stored if not line.replaced),
         "replaced": sum(1 for line in stored if line.replaced),

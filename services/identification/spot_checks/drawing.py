@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.identification.campaigns.rows import CampaignRow
 from services.identification.spot_checks.sampling import (
     Village,
     draw_households,
@@ -81,7 +82,7 @@ _INSERT_SAMPLE = text(
 async def draw_spot_check(
     session: AsyncSession,
     *,
-    campaign: dict[str, Any],
+    campaign: CampaignRow,
     principal: Principal,
     kind: str,
     seed: int | None,
@@ -93,13 +94,13 @@ async def draw_spot_check(
         seed = new_seed()
     elif reads_as_id_number(seed):
         raise invalid("seed", "invalid_value", "choose another seed (this one reads as an ID)")
-    county, pattern = campaign["county_code"], sample_pattern(campaign, principal)
+    county, pattern = campaign.county_code, sample_pattern(campaign, principal)
     frame = [
         Village(**row)
         for row in (
             await session.execute(
                 _FRAME,
-                {"county": county, "pattern": pattern, "campaign_id": campaign["campaign_id"]},
+                {"county": county, "pattern": pattern, "campaign_id": campaign.campaign_id},
             )
         ).mappings()
     ]
@@ -115,7 +116,7 @@ async def draw_spot_check(
     spot_check = {
         "spot_check_id": uuid.uuid4(),
         "county_code": county,
-        "campaign_id": campaign["campaign_id"],
+        "campaign_id": campaign.campaign_id,
         "kind": kind,
         "seed": seed,
         "created_at": None,
@@ -123,7 +124,7 @@ async def draw_spot_check(
     key = {"id": spot_check["spot_check_id"], "county": county}
     spot_check["created_at"] = await session.scalar(
         _INSERT_SPOT_CHECK,
-        {**key, "campaign_id": campaign["campaign_id"], "kind": kind, "seed": seed}
+        {**key, "campaign_id": campaign.campaign_id, "kind": kind, "seed": seed}
         | {"actor": principal.actor},
     )
     await session.execute(
@@ -133,7 +134,7 @@ async def draw_spot_check(
     spot_check_id = str(spot_check["spot_check_id"])
     payload = {
         "spot_check_id": spot_check_id,
-        "campaign_id": str(campaign["campaign_id"]),
+        "campaign_id": str(campaign.campaign_id),
         "kind": kind,
         "seed": seed,
         "households": len(sample),

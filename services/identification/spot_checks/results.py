@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.identification.campaigns.rows import CampaignRow
 from services.identification.screenings.record import check_screening
 from services.identification.spot_checks.views import spot_check_view
 from shared.auth import Principal
@@ -38,7 +39,7 @@ _RECORD_RESULTS = text(
 async def record_results(
     session: AsyncSession,
     *,
-    campaign: dict[str, Any],
+    campaign: CampaignRow,
     spot_check: dict[str, Any],
     records: list[Any],
     principal: Principal,
@@ -58,7 +59,7 @@ async def record_results(
     errors: dict[int, list[FieldError]] = defaultdict(list)
     accepted: dict[str, tuple[int, dict[str, Any]]] = {}
     for index, raw in enumerate(records):
-        checked = check_screening(raw, year=campaign["year"], today=local_date(now))
+        checked = check_screening(raw, year=campaign.year, today=local_date(now))
         if isinstance(checked, list):
             errors[index] += [
                 FieldError(f"records.{index}.{e.field}", e.code, e.message) for e in checked

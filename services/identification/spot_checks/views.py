@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identification.campaigns.lookup import CampaignInScope
+from services.identification.campaigns.rows import CampaignRow
 from services.identification.screenings.record import FINDING_FIELDS
 from shared.auth import Principal
 from shared.db import SessionDep
@@ -20,10 +21,10 @@ from shared.regions import covers, region_prefix
 NOT_SCREENED = "not_screened"
 
 
-def sample_pattern(campaign: dict[str, Any], principal: Principal) -> str:
+def sample_pattern(campaign: CampaignRow, principal: Principal) -> str:
     """LIKE pattern of the part of the campaign's region the caller sees: the
     campaign's region, or the caller's scope when that lies inside it."""
-    scope, region = principal.region_code, campaign["region_code"]
+    scope, region = principal.region_code, campaign.region_code
     assert scope is not None  # campaign_in_scope checked it
     return region_prefix(scope if covers(region, scope) else region) + "%"
 
@@ -37,6 +38,25 @@ SPOT_CHECK_COLUMNS = (
     "sc.spot_check_id, sc.county_code, sc.campaign_id, sc.kind, sc.seed, sc.created_at"
 )
 
+# Within its campaign (and county, the table's key): another campaign's id is a 404.
+_SPOT_CHECK_IN_CAMPAIGN = text(
+    f"SELECT {SPOT_CHECK_COLUMNS} FROM spot_checks sc"
+    " WHERE sc.spot_check_id = :id AND sc.county_code = :county"
+    " AND sc.campaign_id = :campaign_id"
+)
+
+# Households counted inside the caller's part of the region only (`:pattern`).
+_SPOT_CHECKS_OF_CAMPAIGN = text(
+    f"SELECT {SPOT_CHECK_COLUMNS}, count(h.household_id) AS households,"
+    " count(h.checker_record) AS checked"
+    " FROM spot_checks sc LEFT JOIN spot_check_households h"
+    "   ON h.spot_check_id = sc.spot_check_id AND h.county_code = sc.county_code"
+    "   AND h.region_code LIKE :pattern"
+    " WHERE sc.campaign_id = :campaign_id AND sc.county_code = :county"
+    " GROUP BY sc.spot_check_id, sc.county_code"
+    " ORDER BY sc.created_at DESC, sc.spot_check_id DESC"
+)
+
 
 async def spot_check_in_campaign(
     spot_check_id: uuid.UUID, campaign: CampaignInScope, session: SessionDep
@@ -45,15 +65,11 @@ async def spot_check_in_campaign(
     row = (
         (
             await session.execute(
-                text(
-                    f"SELECT {SPOT_CHECK_COLUMNS} FROM spot_checks sc"
-                    " WHERE sc.spot_check_id = :id AND sc.county_code = :county"
-                    " AND sc.campaign_id = :campaign_id"
-                ),
+                _SPOT_CHECK_IN_CAMPAIGN,
                 {
                     "id": spot_check_id,
-                    "county": campaign["county_code"],
-                    "campaign_id": campaign["campaign_id"],
+                    "county": campaign.county_code,
+                    "campaign_id": campaign.campaign_id,
                 },
             )
         )
@@ -125,7 +141,7 @@ def count_differences(differences: list[dict[str, Any]]) -> dict[str, Any]:
 async def spot_check_view(
     session: AsyncSession,
     *,
-    campaign: dict[str, Any],
+    campaign: CampaignRow,
     spot_check: dict[str, Any],
     principal: Principal,
 ) -> dict[str, Any]:
@@ -175,24 +191,15 @@ async def spot_check_view(
 
 
 async def list_spot_checks(
-    session: AsyncSession, *, campaign: dict[str, Any], principal: Principal
+    session: AsyncSession, *, campaign: CampaignRow, principal: Principal
 ) -> list[dict[str, Any]]:
     """The campaign's samples, newest first, with their households (in the
     caller's scope) and how many of those are checked."""
     rows = await session.execute(
-        text(
-            f"SELECT {SPOT_CHECK_COLUMNS}, count(h.household_id) AS households,"
-            " count(h.checker_record) AS checked"
-            " FROM spot_checks sc LEFT JOIN spot_check_households h"
-            "   ON h.spot_check_id = sc.spot_check_id AND h.county_code = sc.county_code"
-            "   AND h.region_code LIKE :pattern"
-            " WHERE sc.campaign_id = :campaign_id AND sc.county_code = :county"
-            " GROUP BY sc.spot_check_id, sc.county_code"
-            " ORDER BY sc.created_at DESC, sc.spot_check_id DESC"
-        ),
+        _SPOT_CHECKS_OF_CAMPAIGN,
         {
-            "campaign_id": campaign["campaign_id"],
-            "county": campaign["county_code"],
+            "campaign_id": campaign.campaign_id,
+            "county": campaign.county_code,
             "pattern": sample_pattern(campaign, principal),
         },
     )

@@ -14,7 +14,7 @@ from services.warning_ingest.batches.schemas import (
     Receipt,
     batch_body_spec,
 )
-from services.warning_ingest.warnings.lookup import get_receipt
+from services.warning_ingest.warnings.lookup import ReceiptRow, get_receipt
 from shared import clock
 from shared.auth import (
     ADMIN,
@@ -81,12 +81,12 @@ async def post_batch(
 )
 async def get_batch(
     batch_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> ReceiptRow:
     # A receipt covers every county of the push, so staff below the county do
     # not read it.
     if principal.kind == "user" and principal.role not in (COUNTY_STAFF, ADMIN):
         raise Forbidden("Only the pushing department, county staff and admins read receipts.")
     receipt = await get_receipt(session, batch_id=batch_id)
-    if receipt is None or (principal.kind == "client" and receipt["client_id"] != principal.id):
+    if receipt is None or (principal.kind == "client" and receipt.client_id != principal.id):
         raise NotFound()
     return receipt

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from services.warning_ingest.warnings import unmatched
-from services.warning_ingest.warnings.lookup import get_warning, list_warnings
+from services.warning_ingest.warnings.lookup import WarningRow, get_warning, list_warnings
 from services.warning_ingest.warnings.schemas import (
     ResolveIn,
     WarningOut,
@@ -19,7 +19,7 @@ from shared.auth import (
     CountyStaff,
     Principal,
     Staff,
-    found_in_scope,
+    row_in_scope,
     scope_region,
 )
 from shared.db import SessionDep
@@ -73,16 +73,16 @@ async def get_unmatched(
 
 async def warning_in_scope(
     warning_id: uuid.UUID, session: SessionDep, principal: Staff
-) -> dict[str, Any]:
+) -> WarningRow:
     """The warning, or 404 if it does not exist or lies outside the caller's scope."""
-    return found_in_scope(principal, await get_warning(session, warning_id=warning_id))
+    return row_in_scope(principal, await get_warning(session, warning_id=warning_id))
 
 
-WarningInScope = Annotated[dict[str, Any], Depends(warning_in_scope)]
+WarningInScope = Annotated[WarningRow, Depends(warning_in_scope)]
 
 
 @router.get("/warnings/{warning_id}", response_model=WarningOut, summary="One warning (staff)")
-async def get_one_warning(warning: WarningInScope) -> dict[str, Any]:
+async def get_one_warning(warning: WarningInScope) -> WarningRow:
     return warning
 
 
@@ -93,7 +93,7 @@ async def get_one_warning(warning: WarningInScope) -> dict[str, Any]:
 )
 async def post_resolve(
     principal: CountyStaff, body: ResolveIn, warning: WarningInScope, session: SessionDep
-) -> dict[str, Any]:
+) -> WarningRow:
     # `principal` comes first: FastAPI solves dependencies in signature order,
     # so a role that may never resolve gets 403 before the scope lookup's 404.
     await unmatched.resolve(
@@ -108,7 +108,7 @@ async def post_resolve(
         today=clock.today(),
         now=clock.now(),
     )
-    resolved = await get_warning(session, warning_id=warning["warning_id"])
+    resolved = await get_warning(session, warning_id=warning.warning_id)
     assert resolved is not None
     return resolved
 

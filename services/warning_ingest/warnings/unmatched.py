@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.warning_ingest import matching
+from services.warning_ingest.warnings.lookup import WarningRow
 from shared import audit, clock
 from shared.errors import Conflict, invalid
 from shared.event_types import HOUSEHOLDS_LOADED
@@ -52,7 +53,9 @@ _APPLY = """
 SELECT count(*) FROM updated
 """.format(events=matching.INSERT_SETTLED_EVENTS.format(source="updated"))
 
-_REMATCH = f"""
+# Every unmatched warning whose person the registry now knows, settled as a push would.
+_REMATCH = text(
+    f"""
 WITH settled AS (
     SELECT w.county_code, w.warning_id, w.region_code AS old_region,
         h.county_code AS new_county, h.household_id,
@@ -66,8 +69,11 @@ WITH settled AS (
 )
 {_APPLY}
 """
+)
 
-_MATCH_ONE = f"""
+# One unmatched warning matched by county staff to a household inside their scope.
+_MATCH_ONE = text(
+    f"""
 WITH settled AS (
     SELECT w.county_code, w.warning_id, w.region_code AS old_region,
         h.county_code AS new_county, h.household_id,
@@ -79,8 +85,11 @@ WITH settled AS (
 )
 {_APPLY}
 """
+)
 
-_DISMISS = f"""
+# One unmatched warning dismissed with its reason, evented like a settled push.
+_DISMISS = text(
+    f"""
 WITH updated AS (
     UPDATE warnings SET status = 'dismissed', resolution_reason = :reason
     WHERE county_code = :county_code AND warning_id = :warning_id AND status = 'unmatched'
@@ -95,18 +104,26 @@ WITH updated AS (
 )
 SELECT count(*) FROM updated
 """
+)
 
-
-_LOCK = """
+# The warning's status read again under its row lock (see resolve()).
+_LOCK = text(
+    """
 SELECT status FROM warnings WHERE county_code = :county_code AND warning_id = :warning_id
 FOR UPDATE
 """
+)
+
+# Who settled it and when, kept on the warning besides the audit row.
+_MARK_RESOLVED = text(
+    "UPDATE warnings SET resolved_by = :actor, resolved_at = :now WHERE warning_id = :warning_id"
+)
 
 
 async def rematch(session: AsyncSession, *, policy: Policy, today: date, actor: str) -> int:
     """Match every unmatched warning whose person the registry now knows; return how many."""
     matched = await session.scalar(
-        text(_REMATCH), {"actor": actor, **matching.threshold_params(policy, today)}
+        _REMATCH, {"actor": actor, **matching.threshold_params(policy, today)}
     )
     if matched:
         await notify(session)
@@ -116,7 +133,7 @@ async def rematch(session: AsyncSession, *, policy: Policy, today: date, actor: 
 async def resolve(
     session: AsyncSession,
     *,
-    warning: dict[str, Any],
+    warning: WarningRow,
     action: str,
     reason: str | None,
     household_id: str | None,
@@ -128,22 +145,22 @@ async def resolve(
 ) -> None:
     """Dismiss an unmatched warning with a reason, or match it to a household
     inside `scope`; audited. 409 if the warning is not unmatched."""
-    key = {"county_code": warning["county_code"], "warning_id": warning["warning_id"]}
+    key = {"county_code": warning.county_code, "warning_id": warning.warning_id}
     # Locked and read again: `warning` was read without a lock, and a
     # concurrent resolve or re-match may have settled (or moved) it since.
-    status = await session.scalar(text(_LOCK), key)
+    status = await session.scalar(_LOCK, key)
     if status != "unmatched":
         raise NotUnmatched(f"The warning is {status or 'no longer unmatched'}.")
     if action == "dismiss":
         if not reason or not reason.strip():
             raise invalid("reason", "missing_field", "a dismissal needs a reason")
-        await session.execute(text(_DISMISS), {**key, "reason": reason.strip(), "actor": actor})
+        await session.execute(_DISMISS, {**key, "reason": reason.strip(), "actor": actor})
         details: dict[str, Any] = {"action": "dismiss"}
     else:
         if not household_id:
             raise invalid("household_id", "missing_field", "a match needs a household_id")
         settled = await session.scalar(
-            text(_MATCH_ONE),
+            _MATCH_ONE,
             {
                 **key,
                 "household_id": household_id,
@@ -158,19 +175,16 @@ async def resolve(
             )
         details = {"action": "match", "household_id": household_id}
     await session.execute(
-        text(
-            "UPDATE warnings SET resolved_by = :actor, resolved_at = :now"
-            " WHERE warning_id = :warning_id"
-        ),
-        {"actor": actor, "now": now, "warning_id": warning["warning_id"]},
+        _MARK_RESOLVED,
+        {"actor": actor, "now": now, "warning_id": warning.warning_id},
     )
     await audit.record(
         session,
         actor=actor,
         action="warning.resolved",
         target_type="warning",
-        target_id=str(warning["warning_id"]),
-        county_code=warning["county_code"],
+        target_id=str(warning.warning_id),
+        county_code=warning.county_code,
         details=details,
     )
     await notify(session)
