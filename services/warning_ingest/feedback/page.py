@@ -45,20 +45,15 @@ _START = (0, 0, None)
 
 _HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
-# Driven by the events index in (xid, id) order, each event expanded to its
-# items by the lateral UNION ALL, so that LIMIT stops the scan early (an
-# incremental sort orders the items of one event) instead of sorting every
-# item of the department.
-_ITEMS = text(
-    """
-SELECT e.xid, e.id AS event_id, i.warning_id, w.source_record_id, i.status,
-       i.case_id, i.outcome, e.occurred_at AS changed_at
-FROM events e
-CROSS JOIN LATERAL (
+# The feedback items of one event `e`: the warnings it changes, each with its
+# new status, case and outcome. GET /feedback and the webhooks' fan-out read
+# the events through this one expansion. `{warning_filter}` narrows the
+# warning events (a department's page reads only its own).
+ITEMS_OF_EVENT = """
     SELECT (e.payload->>'warning_id')::uuid AS warning_id, e.payload->>'status' AS status,
            NULL::uuid AS case_id,
            CASE WHEN e.type = :dismissed THEN 'dismissed' END AS outcome
-    WHERE e.type IN :warning_types AND e.payload->>'department' = :department
+    WHERE e.type IN :warning_types{warning_filter}
   UNION ALL
     SELECT x.id::uuid, 'matched', (e.payload->>'case_id')::uuid, NULL
     FROM jsonb_array_elements_text(e.payload->'warning_ids') AS x(id)
@@ -72,7 +67,20 @@ CROSS JOIN LATERAL (
       AND c.aggregate_type = 'case' AND c.aggregate_id = e.aggregate_id
       AND c.type IN (:opened, :attached)
       AND (c.xid, c.id) < (e.xid, e.id)
-) AS i
+"""
+
+# Driven by the events index in (xid, id) order, each event expanded to its
+# items by the lateral UNION ALL, so that LIMIT stops the scan early (an
+# incremental sort orders the items of one event) instead of sorting every
+# item of the department.
+_ITEMS = text(
+    """
+SELECT e.xid, e.id AS event_id, i.warning_id, w.source_record_id, i.status,
+       i.case_id, i.outcome, e.occurred_at AS changed_at
+FROM events e
+CROSS JOIN LATERAL ("""
+    + ITEMS_OF_EVENT.format(warning_filter=" AND e.payload->>'department' = :department")
+    + """) AS i
 JOIN warnings w ON w.county_code = e.county_code AND w.warning_id = i.warning_id
 WHERE (e.xid, e.id) >= (:xid, :event_id)
   AND ((e.xid, e.id) > (:xid, :event_id) OR i.warning_id > :warning_id)

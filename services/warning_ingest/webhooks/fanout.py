@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.warning_ingest.feedback.page import ITEMS_OF_EVENT
 from services.warning_ingest.feedback.routes import FeedbackItem
 from services.warning_ingest.webhooks.subscriptions import RETRY_WINDOW
 from shared import clock
@@ -46,24 +47,9 @@ CROSS JOIN LATERAL (
 ) AS e
 CROSS JOIN LATERAL (
     SELECT e.xid, e.id AS event_id, e.occurred_at AS changed_at, x.*
-    FROM (
-        SELECT (e.payload->>'warning_id')::uuid AS warning_id, e.payload->>'status' AS status,
-               NULL::uuid AS case_id,
-               CASE WHEN e.type = :dismissed THEN 'dismissed' END AS outcome
-        WHERE e.type IN :warning_types
-      UNION ALL
-        SELECT x.id::uuid, 'matched', (e.payload->>'case_id')::uuid, NULL
-        FROM jsonb_array_elements_text(e.payload->'warning_ids') AS x(id)
-        WHERE e.type IN (:opened, :attached)
-      UNION ALL
-        SELECT DISTINCT x.id::uuid, 'matched', (e.payload->>'case_id')::uuid,
-               e.payload->>'outcome'
-        FROM events c, jsonb_array_elements_text(c.payload->'warning_ids') AS x(id)
-        WHERE e.type = :decided
-          AND c.county_code = e.county_code
-          AND c.aggregate_type = 'case' AND c.aggregate_id = e.aggregate_id
-          AND c.type IN (:opened, :attached)
-          AND (c.xid, c.id) < (e.xid, e.id)
+    FROM ("""
+    + ITEMS_OF_EVENT.format(warning_filter="")
+    + """
     ) AS x
 ) AS i
 CROSS JOIN LATERAL (
