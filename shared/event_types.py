@@ -68,7 +68,8 @@ ASSESSMENT_RECORDED = "assessment.recorded"
 # monitoring_object.flags_changed: {"object_id", "whole_household_no_labour"}
 MONITORING_OBJECT_FLAGS_CHANGED = "monitoring_object.flags_changed"
 # risk.eliminated / risk.rolled_back (aggregate ("monitoring_object", object_id)):
-#   {"object_id", "household_id", "county_code", "decided_on" | "rolled_back_on"}
+#   {"object_id", "household_id", "county_code", "decided_on" | "rolled_back_on"};
+#   risk.eliminated also has "natural": bool (自然消除, without assistance).
 RISK_ELIMINATED = "risk.eliminated"
 RISK_ROLLED_BACK = "risk.rolled_back"
 # assistance.gap_opened: {"object_id", "household_id", "kind", "since"}, once per gap.
