@@ -184,6 +184,7 @@ ROWS: list[Row] = [
         body={"reason": "识别有误", "approved_by": "县乡村振兴局"},
     ),
     Row("GET", ID + "/households/{household_id}", staff()),
+    Row("GET", ID + "/follow_up", staff(), query=IN_VILLAGE),
     Row(
         "GET",
         ID + "/households/{household_id}",
@@ -277,6 +278,8 @@ ROWS: list[Row] = [
         body={"reason": "因病返贫风险"},
     ),
     Row("GET", AS + "/gaps", staff(), query=IN_VILLAGE),
+    Row("GET", AS + "/ready_to_eliminate", staff(), query=IN_VILLAGE),
+    Row("GET", AS + "/rollback_candidates", staff(), query=IN_VILLAGE),
     # reporting: viewers and staff
     Row("GET", RP + "/overview", readers(), query=IN_VILLAGE),
     # Town A's villages: village staff of A1 do not cover the town (404).

@@ -67,7 +67,8 @@ def criteria_sql(objects_where: str) -> str:
     """`WITH ... criteria AS (...)`: the head of a statement that then reads
     `criteria`, one row per monitoring object `o` matching `objects_where`, with
     object_id, county_code, household_id, region_code, included_on and a boolean
-    per code of CRITERIA (true: the criterion is failed). Parameters:
+    per code of CRITERIA (true: the criterion is failed; `whole_household_no_labour`
+    is the object's own flag). Parameters:
     `criteria_params()` plus those of `objects_where`."""
     return f"""
 WITH {LINES_CTE}, k AS (
@@ -120,8 +121,7 @@ WITH {LINES_CTE}, k AS (
            j.assessed AND NOT j.guarantees_secure AS three_guarantees_not_secure,
            j.assessed AND NOT j.water_secure AS drinking_water_not_secure,
            NOT j.measured AS no_measure,
-           NOT j.long_enough AS monitoring_too_short,
-           j.whole_household_no_labour
+           NOT j.long_enough AS monitoring_too_short
     FROM judged j
 )
 """
