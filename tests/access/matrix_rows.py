@@ -278,6 +278,14 @@ ROWS: list[Row] = [
         body={"reason": "因病返贫风险"},
     ),
     Row("GET", AS + "/gaps", staff(), query=IN_VILLAGE),
+    # H-2 is a monitoring object's household: visited monthly.
+    Row(
+        "POST",
+        AS + "/households/{household_id}/visits",
+        staff(),
+        use={"household_id": "monitored_household_id"},
+        body={"visited_on": TODAY, "income_per_capita_yuan": 8000, "new_risk": True},
+    ),
     Row("GET", AS + "/ready_to_eliminate", staff(), query=IN_VILLAGE),
     Row("GET", AS + "/rollback_candidates", staff(), query=IN_VILLAGE),
     # reporting: viewers and staff

@@ -187,6 +187,7 @@ async def world(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, A
             "spot_check_id": sample["spot_check_id"],
             "problem_id": str(problem_id),
             "household_id": "H-1",
+            "monitored_household_id": "H-2",
         },
     }
 
