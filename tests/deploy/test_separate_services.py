@@ -52,13 +52,14 @@ async def test_a_push_to_ingest_ends_as_cases_an_object_a_measure_and_figures_ac
         servers.start(service, service, env, tmp_path)
     regions_file = tmp_path / "regions.csv"
     regions_file.write_text(REGIONS_CSV)
-    # The operator's first steps, while the services start: tokens and the regions.
-    client_out, staff_out, regions_out = await asyncio.gather(
+    # The operator's first steps, while the services start: the regions, then the
+    # tokens (create-user refuses a scope whose region is not loaded yet).
+    regions_out = await run_cli(env, "import", "regions", str(regions_file))
+    assert "5 upserted, 0 rejected" in regions_out
+    client_out, staff_out = await asyncio.gather(
         run_cli(env, "admin", "create-client", "--department", "medical_insurance"),
         run_cli(env, "admin", "create-user", *STAFF_OPTIONS),
-        run_cli(env, "import", "regions", str(regions_file)),
     )
-    assert "5 upserted, 0 rejected" in regions_out
     department = bearer(client_out.strip().splitlines()[-1])
     staff = bearer(staff_out.strip().splitlines()[-1])
     for service, prefix in PREFIXES.items():
