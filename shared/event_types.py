@@ -81,11 +81,19 @@ ASSESSMENT_RECORDED = "assessment.recorded"
 # monitoring_object.flags_changed: {"object_id", "whole_household_no_labour"}
 MONITORING_OBJECT_FLAGS_CHANGED = "monitoring_object.flags_changed"
 # risk.eliminated / risk.rolled_back (aggregate ("monitoring_object", object_id)):
-#   {"object_id", "household_id", "county_code", "decided_on" | "rolled_back_on"}
+#   {"object_id", "household_id", "county_code", "decided_on" | "rolled_back_on"};
+#   risk.eliminated also has "natural": bool (自然消除, without assistance).
 RISK_ELIMINATED = "risk.eliminated"
 RISK_ROLLED_BACK = "risk.rolled_back"
-# assistance.gap_opened: {"object_id", "household_id", "kind", "since"}, once per gap.
+# assistance.gap_opened: {"object_id" | None, "household_id", "kind", "since",
+#   "county_code", "region_code"}, once per gap; `object_id` is None for a
+#   poverty-alleviated household's visit_overdue (aggregate ("household", household_id)).
 GAP_OPENED = "assistance.gap_opened"
+# visit.recorded (aggregate ("household", household_id)), a monthly visit (每月走访):
+#   {"visit_id", "household_id", "county_code", "region_code", "object_id" | None,
+#    "visited_on", "new_risk"}; `new_risk` true: identification opens a
+#   `cadre_screening` case unless the household has one open.
+VISIT_RECORDED = "visit.recorded"
 
 # -- screening campaigns (identification, SPEC §11) ---------------------------
 # campaign.created (aggregate ("campaign", campaign_id)): {"campaign_id", "county_code",

@@ -273,7 +273,8 @@ async def roll_back_object(
             rolled = await session.scalar(
                 text(
                     "UPDATE monitoring_objects SET status = 'risk_not_eliminated',"
-                    " eliminated_on = NULL, rolled_back_on = :on, rollback_reason = :reason,"
+                    " eliminated_on = NULL, eliminated_naturally = false,"
+                    " elimination_reason = NULL, rolled_back_on = :on, rollback_reason = :reason,"
                     " updated_at = now() WHERE county_code = :county_code"
                     " AND object_id = :object_id AND status = 'risk_eliminated'"
                     " RETURNING object_id"

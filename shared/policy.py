@@ -45,6 +45,8 @@ class IdentificationPolicy(_Table):
     decision_days: int = Field(15, ge=1)
     due_soon_days: int = Field(3, ge=0)
     min_notice_days: int = Field(5, ge=1)
+    # 跟踪关注: a household found not eligible or not included stays followed this long.
+    follow_up_days: int = Field(180, ge=1)
 
 
 class FeedPolicy(_Table):

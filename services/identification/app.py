@@ -6,6 +6,7 @@ from services.identification.audit import routes as audit_routes
 from services.identification.campaigns import routes as campaigns_routes
 from services.identification.cases import routes as cases_routes
 from services.identification.consumers import CONSUMERS
+from services.identification.follow_up import routes as follow_up_routes
 from services.identification.households import routes as households_routes
 from services.identification.jobs import JOBS
 from services.identification.objects import routes as objects_routes
@@ -33,6 +34,7 @@ def spec() -> ServiceSpec:
             spot_check_routes.router,
             problems_routes.router,
             audit_routes.router,
+            follow_up_routes.router,
         ],
         # Village forms (screenings) and checkers' results come as bulk uploads.
         bulk_paths=("/campaigns/",),

@@ -22,7 +22,9 @@ Definitions (the period is `date_from`..`date_to`, both included):
 - monitoring objects: stock `by_type` (objects not removed) and `by_status`
   (every object); in the period: `newly_included` by type (included_on, any
   status now) and `epidemic` (those with the `epidemic` risk type),
-  `look_backs` (look-back assessments of the region's objects), `rollbacks`
+  `look_backs` (look-back assessments of the region's objects),
+  `eliminated_naturally` (natural eliminations 自然消除 by eliminated_on; an
+  elimination since rolled back no longer counts), `rollbacks`
   (rolled_back_on; only an object's latest rollback is kept), `removals`.
 - measures (stock): `by_category` (not cancelled), `by_status` (all);
   `development_coverage_rate`: of the objects at risk (risk_not_eliminated,
@@ -252,6 +254,7 @@ def empty_figures() -> dict[str, Any]:
             "by_status": _zeros(OBJECT_STATUSES),
             "newly_included": _zeros([*MONITORING_TYPES, "epidemic"]),
             "look_backs": 0,
+            "eliminated_naturally": 0,
             "rollbacks": 0,
             "removals": 0,
         },
@@ -347,7 +350,12 @@ async def figures_by_group(
         elif row.event == "included_epidemic":
             objects["newly_included"]["epidemic"] += n
         else:
-            key = {"rolled_back": "rollbacks", "removed": "removals", "look_back": "look_backs"}
+            key = {
+                "eliminated_naturally": "eliminated_naturally",
+                "rolled_back": "rollbacks",
+                "removed": "removals",
+                "look_back": "look_backs",
+            }
             objects[key[row.event]] += n
 
     for row in await session.execute(text(_MEASURES), params):

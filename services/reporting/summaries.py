@@ -199,6 +199,7 @@ FROM monitoring_objects x
 CROSS JOIN LATERAL (VALUES
     ('included', x.included_on),
     ('included_epidemic', CASE WHEN 'epidemic' = ANY(x.risk_types) THEN x.included_on END),
+    ('eliminated_naturally', CASE WHEN x.eliminated_naturally THEN x.eliminated_on END),
     ('rolled_back', x.rolled_back_on),
     ('removed', x.removed_on)) AS e(event, day)
 WHERE x.{IN_COUNTIES} AND e.day IS NOT NULL

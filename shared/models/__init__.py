@@ -6,7 +6,13 @@ key (SPEC §10), so that Citus can distribute them by county without change.
 
 from sqlmodel import SQLModel
 
-from shared.models.assistance import Assessment, GapNotice, Measure
+from shared.models.assistance import (
+    Assessment,
+    GapNotice,
+    HouseholdGapNotice,
+    HouseholdVisit,
+    Measure,
+)
 from shared.models.audit import AuditRecord
 from shared.models.events import ConsumerPosition, Event, JobRun
 from shared.models.identification import Case, CaseStep, CaseWarning, MonitoringObject
@@ -44,6 +50,8 @@ __all__ = [
     "FeedPush",
     "GapNotice",
     "Household",
+    "HouseholdGapNotice",
+    "HouseholdVisit",
     "JobRun",
     "Measure",
     "MeasureSummary",

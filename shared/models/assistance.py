@@ -1,5 +1,6 @@
 """Assistance (帮扶): measures for monitoring objects, assessments (routine
-visits and look-backs 回头看), and the gaps already announced."""
+visits and look-backs 回头看), monthly household visits (每月走访), and the gaps
+already announced."""
 
 from __future__ import annotations
 
@@ -7,7 +8,19 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Index, Numeric, String, Text, Uuid, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    Uuid,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from shared.models.columns import CountyCode, RegionCode
@@ -85,6 +98,47 @@ class GapNotice(SQLModel, table=True):
 
     county_code: str = Field(sa_column=Column(CountyCode, primary_key=True))
     object_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))
+    kind: str = Field(sa_column=Column(String(30), primary_key=True))
+    since: date = Field(sa_column=Column(Date, primary_key=True))
+    noticed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class HouseholdVisit(SQLModel, table=True):
+    """每月走访: a grid worker's monthly visit to a poverty-alleviated or monitored
+    household, with what it found (income, labour, employment, changes in the
+    household) and whether it found a new risk. `object_id` is the household's
+    monitoring object at risk on the visit's recording, if any."""
+
+    __tablename__ = "household_visits"
+    __table_args__ = (
+        Index("ix_household_visits_household", "county_code", "household_id", "visited_on"),
+    )
+
+    visit_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))
+    county_code: str = Field(sa_column=Column(CountyCode, primary_key=True))
+    household_id: str = Field(sa_column=Column(String(40, collation="C"), nullable=False))
+    region_code: str = Field(sa_column=Column(RegionCode, nullable=False))
+    object_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid))
+    visited_on: date = Field(sa_column=Column(Date, nullable=False))
+    income_per_capita_yuan: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    labour_capable_members: int | None = Field(default=None, sa_column=Column(Integer))
+    employed_members: int | None = Field(default=None, sa_column=Column(Integer))
+    member_changes: str | None = Field(default=None, sa_column=Column(Text))
+    new_risk: bool = Field(sa_column=Column(Boolean, nullable=False))
+    notes: str | None = Field(default=None, sa_column=Column(Text))
+    actor: str = Field(max_length=64)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class HouseholdGapNotice(SQLModel, table=True):
+    """A gap of a household without a monitoring object at risk (a
+    poverty-alleviated household's `visit_overdue`) the gap scan has announced,
+    once per household, kind and start."""
+
+    __tablename__ = "household_gap_notices"
+
+    county_code: str = Field(sa_column=Column(CountyCode, primary_key=True))
+    household_id: str = Field(sa_column=Column(String(40, collation="C"), primary_key=True))
     kind: str = Field(sa_column=Column(String(30), primary_key=True))
     since: date = Field(sa_column=Column(Date, primary_key=True))
     noticed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -28,6 +28,8 @@ DISTRIBUTED: dict[str, str] = {
     "measures": "county_code",
     "assessments": "county_code",
     "gap_notices": "county_code",
+    "household_visits": "county_code",
+    "household_gap_notices": "county_code",
     "campaigns": "county_code",
     "screenings": "county_code",
     "spot_checks": "county_code",

@@ -159,6 +159,11 @@ class MonitoringObject(SQLModel, table=True):
     # 风险消除回退: the latest return from `risk_eliminated`, with its reason.
     rolled_back_on: date | None = Field(default=None, sa_column=Column(Date))
     rollback_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # 自然消除: eliminated without assistance (the measure criterion waived), with why.
+    eliminated_naturally: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default="false")
+    )
+    elimination_reason: str | None = Field(default=None, sa_column=Column(Text))
     whole_household_no_labour: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default="false")
     )

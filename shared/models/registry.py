@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, SmallInteger, String, func
+from sqlalchemy import Column, Date, DateTime, Index, LargeBinary, SmallInteger, String, func
 from sqlmodel import Field, SQLModel
 
 from shared.models.columns import CountyCode, RegionCode
@@ -37,6 +37,12 @@ class Household(SQLModel, table=True):
     region_code: str = Field(sa_column=Column(RegionCode, nullable=False))
     category: str = Field(max_length=24)  # general | poverty_alleviated
     head_name: str = Field(max_length=50)
+    # The day warnex first registered the household: where the monthly-visit
+    # clock of a poverty-alleviated household never visited starts.
+    registered_on: date | None = Field(
+        default=None,
+        sa_column=Column(Date, nullable=False, server_default=func.current_date()),
+    )
     updated_at: datetime | None = Field(
         default=None,
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),

@@ -127,7 +127,8 @@ class ObjectSummary(SQLModel, table=True):
 
 class ObjectEventSummary(SQLModel, table=True):
     """Dated events of monitoring objects: `included`, `included_epidemic`,
-    `rolled_back`, `removed` and `look_back` (one per look-back assessment)."""
+    `eliminated_naturally`, `rolled_back`, `removed` and `look_back` (one per
+    look-back assessment)."""
 
     __tablename__ = "summary_object_events"
     __table_args__ = (_read_index("summary_object_events", "event", "monitoring_type", dated=True),)

@@ -230,6 +230,7 @@ ROWS: list[Row] = [
         body={"level": "county", "decision": "approved", "decided_on": TODAY},
     ),
     Row("GET", ID + "/households/{household_id}", staff()),
+    Row("GET", ID + "/follow_up", staff(), query=IN_VILLAGE),
     Row(
         "GET",
         ID + "/households/{household_id}",
@@ -325,6 +326,16 @@ ROWS: list[Row] = [
         body={"reason": "因病返贫风险"},
     ),
     Row("GET", AS + "/gaps", staff(), query=IN_VILLAGE),
+    # H-2 is a monitoring object's household: visited monthly.
+    Row(
+        "POST",
+        AS + "/households/{household_id}/visits",
+        staff(),
+        use={"household_id": "monitored_household_id"},
+        body={"visited_on": TODAY, "income_per_capita_yuan": 8000, "new_risk": True},
+    ),
+    Row("GET", AS + "/ready_to_eliminate", staff(), query=IN_VILLAGE),
+    Row("GET", AS + "/rollback_candidates", staff(), query=IN_VILLAGE),
     # reporting: viewers and staff
     Row("GET", RP + "/overview", readers(), query=IN_VILLAGE),
     # Town A's villages: village staff of A1 do not cover the town (404).

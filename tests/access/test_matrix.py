@@ -209,6 +209,7 @@ async def world(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, A
             "household_id": "H-1",
             "subscription_id": str(hook["subscription_id"]),
             "delivery_id": str(delivery_id),
+            "monitored_household_id": "H-2",
         },
     }
 

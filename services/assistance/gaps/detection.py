@@ -11,9 +11,13 @@ date it has been broken since:
   not cancelled. Since the inclusion.
 - `no_measure_30d`: no measure at all (cancelled ones do not count) more than
   `no_measure_gap_days` after the inclusion. Since inclusion + that many days.
-- `visit_overdue`: no visit (每月入户走访; an assessment of either kind) for more
-  than `visit_interval_days`, counted from the latest assessment or, before
-  the first, from the inclusion. Since that day + the interval.
+- `visit_overdue`: no visit (每月入户走访: a monthly visit of the household, or an
+  assessment of either kind) for more than `visit_interval_days` (31: overdue
+  from the 32nd day), counted from the latest visit or, before the first
+  after it, from the inclusion. Since that day + the interval. A
+  poverty-alleviated household without an object at risk has the same gap
+  (`object_id` null), counted from its latest visit (an assessment of any of
+  its objects counts) or, before the first, from its registration.
 - `look_back_due` (an addition to API.md's four): an eliminated object
   (risk_eliminated) with no look-back (回头看) for more than
   `look_back_interval_days`, counted from the latest look-back after its
@@ -69,9 +73,30 @@ _BRANCHES: dict[str, str] = {
     "visit_overdue": """
         SELECT a.county_code, a.object_id, a.household_id, a.region_code,
                CAST('visit_overdue' AS text) AS kind,
-               COALESCE(a.visited_on, a.included_on) + k.visit_days AS since
+               GREATEST(a.visited_on, a.included_on) + k.visit_days AS since
         FROM active a CROSS JOIN k
-        WHERE COALESCE(a.visited_on, a.included_on) + k.visit_days < k.today""",
+        WHERE GREATEST(a.visited_on, a.included_on) + k.visit_days < k.today
+        UNION ALL
+        SELECT h.county_code, CAST(NULL AS uuid), h.household_id, h.region_code,
+               CAST('visit_overdue' AS text) AS kind, h.visited_on + k.visit_days AS since
+        FROM (
+            SELECT h.county_code, h.household_id, h.region_code,
+                   COALESCE(GREATEST(
+                       (SELECT max(hv.visited_on) FROM household_visits hv
+                        WHERE hv.county_code = h.county_code
+                          AND hv.household_id = h.household_id),
+                       (SELECT max(s.assessed_on) FROM assessments s
+                        WHERE s.county_code = h.county_code
+                          AND s.household_id = h.household_id)),
+                       h.registered_on) AS visited_on
+            FROM households h
+            WHERE h.category = 'poverty_alleviated' AND h.region_code LIKE CAST(:scope AS text)
+              AND NOT EXISTS (
+                  SELECT 1 FROM monitoring_objects o
+                  WHERE o.county_code = h.county_code AND o.household_id = h.household_id
+                    AND o.status = 'risk_not_eliminated')
+        ) h CROSS JOIN k
+        WHERE h.visited_on + k.visit_days < k.today""",
     "look_back_due": """
         SELECT e.county_code, e.object_id, e.household_id, e.region_code,
                CAST('look_back_due' AS text) AS kind, e.looked_back_on + k.look_back_days AS since
@@ -115,8 +140,12 @@ k AS (
         FROM measures x
         WHERE x.county_code = o.county_code AND x.object_id = o.object_id) m
     CROSS JOIN LATERAL (
-        SELECT max(s.assessed_on) AS visited_on FROM assessments s
-        WHERE s.county_code = o.county_code AND s.object_id = o.object_id) v
+        SELECT GREATEST(
+            (SELECT max(s.assessed_on) FROM assessments s
+             WHERE s.county_code = o.county_code AND s.object_id = o.object_id),
+            (SELECT max(hv.visited_on) FROM household_visits hv
+             WHERE hv.county_code = o.county_code AND hv.household_id = o.household_id))
+            AS visited_on) v
     WHERE o.status = 'risk_not_eliminated' AND o.region_code LIKE CAST(:scope AS text)
 )"""
 
@@ -127,6 +156,11 @@ def gaps_sql(kinds: tuple[str, ...] = GAP_KINDS) -> str:
     household_id, region_code, kind, since). Parameters: `_params()`."""
     union = "\n    UNION ALL".join(_BRANCHES[k] for k in kinds)
     return f"WITH {_HEAD},\ngaps AS ({union}\n)\n"
+
+
+# A household's gap has no object: it sorts as the nil uuid, then by household.
+_NIL = uuid.UUID(int=0)
+_OBJECT_KEY = f"COALESCE(g.object_id, CAST('{_NIL}' AS uuid))"
 
 
 def _params(*, today: date, scope: str) -> dict[str, Any]:
@@ -156,21 +190,29 @@ async def list_gaps(
     if kind is not None and kind not in GAP_KINDS:
         raise invalid("kind", "invalid_code", "kind must be one of " + ", ".join(GAP_KINDS))
     params = _params(today=today, scope=scope_like_pattern(region_code)) | {"limit": limit + 1}
+    key = f"g.since, {_OBJECT_KEY}, g.kind, g.household_id"
     where = ""
     if cursor is not None:
-        since, object_id, after_kind = decode_cursor(cursor, (date, uuid.UUID, str))
-        where = "WHERE (g.since, g.object_id, g.kind) > (:after_since, :after_id, :after_kind)"
-        params |= {"after_since": since, "after_id": object_id, "after_kind": after_kind}
+        since, object_id, after_kind, household = decode_cursor(cursor, (date, uuid.UUID, str, str))
+        where = f"WHERE ({key}) > (:after_since, :after_id, :after_kind, :after_household)"
+        params |= {
+            "after_since": since,
+            "after_id": object_id,
+            "after_kind": after_kind,
+            "after_household": household,
+        }
     sql = gaps_sql((kind,) if kind else GAP_KINDS) + (
         "SELECT g.object_id, g.household_id, g.region_code, g.kind, g.since FROM gaps g"
-        f" {where} ORDER BY g.since, g.object_id, g.kind LIMIT :limit"
+        f" {where} ORDER BY {key} LIMIT :limit"
     )
     items = [dict(row) for row in (await session.execute(text(sql), params)).mappings()]
     if len(items) <= limit:
         return items, None
     items = items[:limit]
     last = items[-1]
-    return items, encode_cursor([last["since"], last["object_id"], last["kind"]])
+    return items, encode_cursor(
+        [last["since"], last["object_id"] or _NIL, last["kind"], last["household_id"]]
+    )
 
 
 # Set-based: every gap now, a notice per new (object, kind, since) (the primary
@@ -180,9 +222,14 @@ _SCAN = (
     + """,
 noticed AS (
     INSERT INTO gap_notices (county_code, object_id, kind, since, noticed_at)
-    SELECT county_code, object_id, kind, since, :now FROM gaps
+    SELECT county_code, object_id, kind, since, :now FROM gaps WHERE object_id IS NOT NULL
     ON CONFLICT DO NOTHING
     RETURNING county_code, object_id, kind, since
+), noticed_households AS (
+    INSERT INTO household_gap_notices (county_code, household_id, kind, since, noticed_at)
+    SELECT county_code, household_id, kind, since, :now FROM gaps WHERE object_id IS NULL
+    ON CONFLICT DO NOTHING
+    RETURNING county_code, household_id, kind, since
 ), emitted AS (
     INSERT INTO events (county_code, type, aggregate_type, aggregate_id, actor, payload)
     SELECT n.county_code, :type, 'monitoring_object', n.object_id::text, :actor,
@@ -190,6 +237,14 @@ noticed AS (
                               'kind', n.kind, 'since', n.since,
                               'county_code', n.county_code, 'region_code', g.region_code)
     FROM noticed n JOIN gaps g USING (county_code, object_id, kind, since)
+    UNION ALL
+    SELECT n.county_code, :type, 'household', n.household_id, :actor,
+           jsonb_build_object('object_id', NULL, 'household_id', n.household_id,
+                              'kind', n.kind, 'since', n.since,
+                              'county_code', n.county_code, 'region_code', g.region_code)
+    FROM noticed_households n
+    JOIN gaps g ON g.object_id IS NULL AND g.county_code = n.county_code
+               AND g.household_id = n.household_id AND g.kind = n.kind AND g.since = n.since
     RETURNING payload->>'kind' AS kind
 )
 SELECT 'open' AS counted, kind, count(*) AS n FROM gaps GROUP BY kind

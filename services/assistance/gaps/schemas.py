@@ -18,7 +18,9 @@ GapKind = Literal[
 
 
 class GapOut(BaseModel):
-    object_id: UUID
+    object_id: UUID | None = Field(
+        description="Null for a poverty-alleviated household without an object at risk"
+    )
     household_id: str
     region_code: str
     kind: GapKind = Field(description="`look_back_due` is for eliminated objects (回头看)")

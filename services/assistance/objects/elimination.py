@@ -3,22 +3,24 @@ and the flag that keeps a household under the safety net: 整户无劳动能力�
 (`whole_household_no_labour`), which stays monitored and is never eliminated.
 
 warnex records the county's decision; `unmet_criteria` says which of the
-policy's criteria (SPEC §5) the object fails on the decision's date, every one
-of them, so that a refusal names them all.
+policy's criteria (SPEC §5, services.assistance.objects.criteria) the object
+fails on the decision's date, every one of them, so that a refusal names them
+all. A natural elimination (自然消除: the risk ended without assistance) waives
+the measure criterion only, and keeps its reason.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.assistance.measures.lifecycle import ObjectRemoved
-from services.assistance.objects.assessments import assessments_until, is_above_line
+from services.assistance.objects.criteria import criteria_params, criteria_sql, unmet
 from shared.errors import Conflict, FieldError, Unprocessable, invalid
 from shared.event_types import (
     MONITORING_OBJECT_FLAGS_CHANGED,
@@ -31,11 +33,11 @@ from shared.policy import Policy
 OBJECT_COLUMNS = """
     o.object_id, o.county_code, o.household_id, o.region_code, o.monitoring_type,
     o.risk_types, o.status, o.included_on, o.eliminated_on, o.whole_household_no_labour,
-    o.development_assistance, o.rolled_back_on, o.rollback_reason
+    o.development_assistance, o.rolled_back_on, o.rollback_reason, o.eliminated_naturally,
+    o.elimination_reason
 """
 
-# A measure counts once it has started (in progress) or is done.
-_STARTED = frozenset({"in_progress", "completed"})
+_NATURAL_WAIVES = frozenset({"no_measure"})
 
 
 class NotUnderRisk(Conflict):
@@ -52,108 +54,31 @@ async def get_object(
     return None if row is None else dict(row)
 
 
-def _income_stable(history: Sequence[Mapping[str, Any]], policy: Policy) -> bool:
-    """An earlier assessment at least `income_stable_days` before the latest one
-    above its year's line, with none below the line in between."""
-    latest = history[-1]
-    cutoff = latest["assessed_on"] - timedelta(days=policy.assistance.income_stable_days)
-    for earlier in reversed(history[:-1]):
-        if not is_above_line(earlier, policy):
-            return False
-        if earlier["assessed_on"] <= cutoff:
-            return True
-    return False
-
-
-_THREE_GUARANTEES = ("housing_secure", "education_secure", "medical_secure")
-
-
-def _assessment_errors(history: Sequence[Mapping[str, Any]], policy: Policy) -> list[FieldError]:
-    """What the assessments (oldest first) fail; the latest one is the visit."""
-    if not history:
-        return [FieldError("assessments", "no_assessment", "no assessment on or before decided_on")]
-    latest, errors = history[-1], []
-    if not is_above_line(latest, policy):
-        errors.append(
-            FieldError(
-                "income_per_capita_yuan",
-                "income_below_line",
-                "the latest assessment's income per capita is not above the monitoring line",
-            )
-        )
-    if not _income_stable(history, policy):
-        errors.append(
-            FieldError(
-                "income_per_capita_yuan",
-                "income_not_stable",
-                f"no assessment at least {policy.assistance.income_stable_days} days before"
-                " the latest one above the line, with none below it in between",
-            )
-        )
-    if not all(latest[name] for name in _THREE_GUARANTEES):
-        errors.append(
-            FieldError(
-                "three_guarantees",
-                "three_guarantees_not_secure",
-                "housing, education or medical care is not secure at the latest assessment",
-            )
-        )
-    if not latest["drinking_water_secure"]:
-        errors.append(
-            FieldError(
-                "drinking_water_secure",
-                "drinking_water_not_secure",
-                "drinking water is not secure at the latest assessment",
-            )
-        )
-    return errors
-
-
-def unmet_criteria(
+async def unmet_criteria(
+    session: AsyncSession,
     *,
     obj: Mapping[str, Any],
-    assessments: Sequence[Mapping[str, Any]],
-    measure_statuses: Iterable[str],
     policy: Policy,
     decided_on: date,
+    natural: bool = False,
 ) -> list[FieldError]:
     """Every elimination criterion the object fails on `decided_on`, each judged
-    on its own. `assessments` come oldest first; those after `decided_on` are ignored."""
-    errors = _assessment_errors([a for a in assessments if a["assessed_on"] <= decided_on], policy)
-    if not _STARTED.intersection(measure_statuses):
-        errors.append(FieldError("measures", "no_measure", "no measure started or completed"))
-    min_days = policy.assistance.min_monitoring_days
-    if (decided_on - obj["included_on"]).days < min_days:
-        errors.append(
-            FieldError(
-                "decided_on",
-                "monitoring_too_short",
-                f"monitored for less than {min_days} days since inclusion",
+    on its own (services.assistance.objects.criteria); a natural elimination
+    (自然消除) waives `no_measure` only."""
+    row = (
+        (
+            await session.execute(
+                text(
+                    criteria_sql("o.county_code = :county_code AND o.object_id = :object_id")
+                    + "SELECT c.* FROM criteria c"
+                ),
+                criteria_params(policy, decided_on=decided_on) | _key(obj),
             )
         )
-    if obj["whole_household_no_labour"]:
-        errors.append(
-            FieldError(
-                "whole_household_no_labour",
-                "whole_household_no_labour",
-                "a household with no labour capacity stays monitored under the safety net",
-            )
-        )
-    return errors
-
-
-async def _measure_statuses(
-    session: AsyncSession, *, obj: Mapping[str, Any], until: date
-) -> list[str]:
-    # A measure started after the decision's date did not count on that date.
-    rows = await session.execute(
-        text(
-            "SELECT DISTINCT status FROM measures WHERE county_code = :county_code"
-            " AND object_id = :object_id AND (started_on IS NULL OR started_on <= :until)"
-        ),
-        {"county_code": obj["county_code"], "object_id": obj["object_id"], "until": until},
+        .mappings()
+        .one()
     )
-    return list(rows.scalars())
+    return unmet(dict(row), policy, waived=_NATURAL_WAIVES if natural else frozenset())
 
 
 async def _reread(session: AsyncSession, obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -203,13 +128,19 @@ async def eliminate_risk(
     actor: str,
     policy: Policy,
     today: date,
+    natural: bool = False,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     """Mark the object `risk_eliminated` on `decided_on`; audited, `risk.eliminated`.
 
-    422 `invalid_date` for a future date or one before the latest rollback;
-    409 unless the object is `risk_not_eliminated`; 422 listing every unmet
-    criterion otherwise refused.
+    A natural elimination (`natural`, 自然消除) needs a `reason` (422
+    `missing_field`), which is kept with the object, and is not refused for
+    want of a measure. 422 `invalid_date` for a future date or one before the
+    latest rollback; 409 unless the object is `risk_not_eliminated`; 422
+    listing every unmet criterion otherwise refused.
     """
+    if natural and not (reason and reason.strip()):
+        raise invalid("reason", "missing_field", "a natural elimination needs its reason")
     if decided_on > today:
         raise invalid("decided_on", "invalid_date", "decided_on is in the future")
     # Held until the decision commits: a concurrent decision or rollback waits.
@@ -219,12 +150,8 @@ async def eliminate_risk(
         raise NotUnderRisk(f"The object is {locked['status']}; its risk cannot be eliminated.")
     if locked["rolled_back_on"] is not None and decided_on < locked["rolled_back_on"]:
         raise invalid("decided_on", "invalid_date", "decided_on is before the latest rollback")
-    errors = unmet_criteria(
-        obj=locked,
-        assessments=await assessments_until(session, obj=locked, until=decided_on),
-        measure_statuses=await _measure_statuses(session, obj=locked, until=decided_on),
-        policy=policy,
-        decided_on=decided_on,
+    errors = await unmet_criteria(
+        session, obj=locked, policy=policy, decided_on=decided_on, natural=natural
     )
     if errors:
         raise Unprocessable(
@@ -235,14 +162,22 @@ async def eliminate_risk(
     await session.execute(
         text(
             "UPDATE monitoring_objects SET status = 'risk_eliminated', eliminated_on = :decided_on,"
-            " updated_at = now() WHERE county_code = :county_code AND object_id = :object_id"
+            " eliminated_naturally = :natural, elimination_reason = :reason, updated_at = now()"
+            " WHERE county_code = :county_code AND object_id = :object_id"
         ),
-        {"decided_on": decided_on, **_key(locked)},
+        {
+            "decided_on": decided_on,
+            "natural": natural,
+            "reason": reason if natural else None,
+            **_key(locked),
+        },
     )
+    # The reason is free text: it stays in the row, out of the event and the audit.
     details = {
         "household_id": locked["household_id"],
         "county_code": locked["county_code"],
         "decided_on": decided_on.isoformat(),
+        "natural": natural,
     }
     object_id = str(locked["object_id"])
     await announce(

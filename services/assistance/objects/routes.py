@@ -119,6 +119,8 @@ async def post_elimination(
         session,
         obj=obj,
         decided_on=body.decided_on,
+        natural=body.natural,
+        reason=body.reason,
         actor=principal.actor,
         policy=get_policy(),
         today=clock.today(),

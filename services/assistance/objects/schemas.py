@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from shared.dates import Day
 from shared.money import Yuan
@@ -60,6 +60,19 @@ class FlagsIn(BaseModel):
 
 class EliminationIn(BaseModel):
     decided_on: Day = Field(description="The county's decision; not in the future")
+    natural: bool = Field(
+        default=False,
+        description="自然消除: the risk ended without assistance; waives the measure criterion",
+    )
+    reason: FreeText | None = Field(
+        default=None, max_length=2000, description="Why, for a natural elimination (required)"
+    )
+
+
+class EliminationOut(BaseModel):
+    decided_on: date
+    natural: bool = Field(description="自然消除: eliminated without assistance")
+    reason: str | None = Field(description="The natural elimination's reason")
 
 
 class RollbackIn(BaseModel):
@@ -79,3 +92,17 @@ class ObjectOut(BaseModel):
     development_assistance: bool
     rolled_back_on: date | None
     rollback_reason: str | None
+    eliminated_naturally: bool = Field(default=False, exclude=True)
+    elimination_reason: str | None = Field(default=None, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def elimination(self) -> EliminationOut | None:
+        """The elimination in force, null unless the object is eliminated."""
+        if self.eliminated_on is None:
+            return None
+        return EliminationOut(
+            decided_on=self.eliminated_on,
+            natural=self.eliminated_naturally,
+            reason=self.elimination_reason,
+        )

@@ -5,13 +5,13 @@ the list's filters, by village and household, in the national form's columns.
 - 致贫/返贫风险1…5: the risk types in the order recorded (a sixth and later are
   left out: the form has five).
 - 识别监测时间 / 消除监测时间: YYYYMM of inclusion / elimination.
-- 风险消除方式: 帮扶消除 for every elimination (warnex records no natural
-  elimination yet); empty while the risk stands.
+- 风险消除方式: 自然消除 for a natural elimination, else 帮扶消除; empty while
+  the risk stands.
 - 是否已实施开发式帮扶: 已实施 once a development measure has started or
   completed, else 尚未实施.
 - 帮扶措施: one column per national category (shared.catalog), each listing the
   object's measures in it that are not cancelled, in planned order (、).
-- 最近走访日期: the latest assessment (routine visit or look-back).
+- 最近走访日期: the latest monthly visit or assessment (routine or look-back).
 """
 
 from __future__ import annotations
@@ -71,14 +71,18 @@ _COLUMNS = f"""
     (SELECT count(*) FROM members pm
      WHERE pm.county_code = o.county_code AND pm.household_id = o.household_id) AS persons,
     o.monitoring_type, o.whole_household_no_labour, o.risk_types, o.included_on, o.status,
-    o.eliminated_on,
+    o.eliminated_on, o.eliminated_naturally,
     (SELECT coalesce(array_agg(m.category || ':' || m.status ORDER BY m.planned_on, m.measure_id),
                      '{{}}')
      FROM measures m
      WHERE m.county_code = o.county_code AND m.object_id = o.object_id
          AND m.status <> 'cancelled') AS measures,
-    (SELECT max(a.assessed_on) FROM assessments a
-     WHERE a.county_code = o.county_code AND a.object_id = o.object_id) AS last_visit_on,
+    greatest(
+        (SELECT max(a.assessed_on) FROM assessments a
+         WHERE a.county_code = o.county_code AND a.object_id = o.object_id),
+        (SELECT max(v.visited_on) FROM household_visits v
+         WHERE v.county_code = o.county_code AND v.household_id = o.household_id)
+    ) AS last_visit_on,
     {compulsory_pupil_column("o")}"""
 
 
@@ -119,7 +123,7 @@ def _cells(row: Mapping[str, Any], ids: IdNumbers) -> Sequence[Any]:
         *risks,
         year_month(row["included_on"]),
         _ELIMINATED.get(row["status"], row["status"]),
-        "帮扶消除" if eliminated else None,
+        ("自然消除" if row["eliminated_naturally"] else "帮扶消除") if eliminated else None,
         year_month(row["eliminated_on"]) if eliminated else None,
         "已实施" if _development_started(measures) else "尚未实施",
         *_measure_columns(measures, compulsory_pupil=row["compulsory_pupil"]),

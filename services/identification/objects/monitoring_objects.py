@@ -30,7 +30,7 @@ OBJECT_COLUMNS = """
     o.object_id, o.county_code, o.household_id, o.region_code, o.monitoring_type,
     o.risk_types, o.status, o.included_on, o.case_id, o.eliminated_on, o.removed_on,
     o.removal_reason, o.removal_approved_by, o.whole_household_no_labour,
-    o.development_assistance
+    o.development_assistance, o.eliminated_naturally, o.elimination_reason
 """
 
 

@@ -6,11 +6,17 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from shared.text import FreeText
 
 ObjectStatus = Literal["risk_not_eliminated", "risk_eliminated", "removed"]
+
+
+class Elimination(BaseModel):
+    decided_on: date
+    natural: bool = Field(description="自然消除: eliminated without assistance")
+    reason: str | None = Field(description="The natural elimination's reason")
 
 
 class MonitoringObjectOut(BaseModel):
@@ -28,6 +34,20 @@ class MonitoringObjectOut(BaseModel):
     removed_on: date | None = None
     removal_reason: str | None = None
     removal_approved_by: str | None = None
+    eliminated_naturally: bool = Field(default=False, exclude=True)
+    elimination_reason: str | None = Field(default=None, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def elimination(self) -> Elimination | None:
+        """The elimination in force, null unless the object is eliminated."""
+        if self.eliminated_on is None:
+            return None
+        return Elimination(
+            decided_on=self.eliminated_on,
+            natural=self.eliminated_naturally,
+            reason=self.elimination_reason,
+        )
 
 
 class MonitoringObjectPage(BaseModel):

@@ -51,6 +51,9 @@ class ObjectFigures(BaseModel):
         "those with the epidemic risk type (因疫)"
     )
     look_backs: int = Field(description="Look-back assessments (回头看) in the period")
+    eliminated_naturally: int = Field(
+        default=0, description="Natural eliminations (自然消除) decided in the period"
+    )
     rollbacks: int = Field(description="Rollbacks (风险消除回退) in the period")
     removals: int = Field(description="Removals (清退) in the period")
 

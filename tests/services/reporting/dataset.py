@@ -224,17 +224,17 @@ FROM (VALUES
 #    (flagged whole household   O6 included 2026-02-10, removed 2026-07-01
 #    without labour)            O7 included 2025-01-15, removed 2025-12-01
 # O3 included 2026-06-13        OX included 2026-05-01
-# O4 included 2025-05-30, eliminated 2026-02-01
+# O4 included 2025-05-30, eliminated 2026-02-01 naturally (自然消除)
 _OBJECTS = """
 INSERT INTO monitoring_objects (object_id, county_code, household_id, region_code,
                                 monitoring_type, risk_types, status, included_on, case_id,
                                 eliminated_on, rolled_back_on, removed_on,
-                                whole_household_no_labour)
+                                whole_household_no_labour, eliminated_naturally)
 SELECT CAST('b0000000-0000-0000-0000-0000000000' || o.n AS uuid), left(o.region, 6),
        o.household, o.region, o.type, CAST(o.risks AS varchar(40)[]), o.status,
        CAST(o.included AS date), CAST('c0000000-0000-0000-0000-0000000000' || o.case_n AS uuid),
        CAST(o.eliminated AS date), CAST(o.rolled_back AS date), CAST(o.removed AS date),
-       o.no_labour
+       o.no_labour, o.n = '04'
 FROM (VALUES
   ('01', 'HH-610326-0001', '610326100201', 'unstable_alleviated', '{illness}',
    'risk_not_eliminated', '2026-03-11', '01', NULL, NULL, NULL, false),

@@ -119,13 +119,14 @@ CASES[VILLAGE_B1] = CASES[TOWN_B]
 
 # Objects, default period. by_type counts objects not removed (O1-O5); newly
 # included: O1 O2 O3 O6 (O2 for epidemic); look-backs S1 S2 S5; rollback O5;
-# removal O6 (O7 was removed in 2025).
+# removal O6 (O7 was removed in 2025); O4 eliminated naturally.
 MONITORING_OBJECTS = {
     COUNTY: {
         "by_type": {"unstable_alleviated": 2, "marginal": 2, "sudden_hardship": 1},
         "by_status": {"risk_not_eliminated": 4, "risk_eliminated": 1, "removed": 2},
         "newly_included": {"unstable_alleviated": 2, "marginal": 2, "epidemic": 1},
         "look_backs": 3,
+        "eliminated_naturally": 1,
         "rollbacks": 1,
         "removals": 1,
     },
@@ -134,6 +135,7 @@ MONITORING_OBJECTS = {
         "by_status": {"risk_not_eliminated": 2, "removed": 2},
         "newly_included": {"unstable_alleviated": 1, "marginal": 2, "epidemic": 1},
         "look_backs": 0,
+        "eliminated_naturally": 0,
         "rollbacks": 0,
         "removals": 1,
     },
@@ -142,6 +144,7 @@ MONITORING_OBJECTS = {
         "by_status": {"risk_not_eliminated": 2, "risk_eliminated": 1},
         "newly_included": {"unstable_alleviated": 1},
         "look_backs": 3,
+        "eliminated_naturally": 1,
         "rollbacks": 1,
         "removals": 0,
     },
@@ -218,6 +221,7 @@ ZERO: dict[str, Any] = {
         "by_status": {},
         "newly_included": {},
         "look_backs": 0,
+        "eliminated_naturally": 0,
         "rollbacks": 0,
         "removals": 0,
     },
@@ -260,6 +264,7 @@ NOVEMBER_COUNTY: dict[str, Any] = {
         "by_status": MONITORING_OBJECTS[COUNTY]["by_status"],
         "newly_included": {},
         "look_backs": 1,
+        "eliminated_naturally": 0,  # O4's was in February
         "rollbacks": 0,
         "removals": 0,
     },

@@ -48,5 +48,12 @@ async def test_upgrade_to_0008_adds_the_city_and_province_rows_a_recount_gives(f
         await conn.commit()
     async with fresh_db.transaction() as session:
         assert await _rows(session, ("city", "province")) == recounted
+        # The way down past 0012 dropped the dataset's natural elimination (O4).
+        await session.execute(
+            text(
+                "UPDATE monitoring_objects SET eliminated_naturally = true"
+                " WHERE object_id = 'b0000000-0000-0000-0000-000000000004'"
+            )
+        )
         await refresh_all(session)  # and a recount after it changes nothing
         assert await _rows(session, ("city", "province")) == recounted

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from services.assistance.objects import routes as objects_routes
 from services.assistance.objects.elimination import unmet_criteria
@@ -48,6 +49,7 @@ async def test_object_meeting_every_criterion_is_eliminated_audited_and_announce
         "household_id": "H-1",
         "county_code": "610326",
         "decided_on": "2026-11-23",
+        "natural": False,
     }
     assert await audit_count(session, "risk.eliminated") == 1
 
@@ -105,31 +107,26 @@ async def test_monitoring_too_short_alone_refuses_elimination(client, session, m
     assert response.json()["errors"][0]["field"] == "decided_on"
 
 
-def test_monitoring_too_short_is_counted_from_inclusion_to_the_decision():
-    assessments = [
-        {
-            "assessed_on": date(2026, 1, 1) if i == 0 else date(2026, 7, 1),
-            "income_per_capita_yuan": Decimal(8000),
-            "housing_secure": True,
-            "education_secure": True,
-            "medical_secure": True,
-            "drinking_water_secure": True,
-        }
-        for i in range(2)
-    ]
+async def test_monitoring_too_short_is_counted_from_inclusion_to_the_decision(client, session):
+    headers = await staff_headers(session)
+    # 180 days from 5 January to 4 July, and between the two assessments.
+    object_id = await prepared(
+        client, session, headers, incomes=[("2026-01-05", 7000), ("2026-07-04", 8000)]
+    )
 
-    def codes(included_on: date) -> list[str]:
-        errors = unmet_criteria(
-            obj={"included_on": included_on, "whole_household_no_labour": False},
-            assessments=assessments,
-            measure_statuses=["in_progress"],
-            policy=get_policy(),
-            decided_on=date(2026, 7, 1),
+    async def codes(included_on: date) -> list[str]:
+        await session.execute(
+            text("UPDATE monitoring_objects SET included_on = :on WHERE object_id = :id"),
+            {"on": included_on, "id": object_id},
+        )
+        obj = {"county_code": "610326", "object_id": object_id}
+        errors = await unmet_criteria(
+            session, obj=obj, policy=get_policy(), decided_on=date(2026, 7, 4)
         )
         return [e.code for e in errors]
 
-    assert codes(date(2026, 1, 2)) == []  # exactly 180 days
-    assert codes(date(2026, 1, 3)) == ["monitoring_too_short"]  # 179 days
+    assert await codes(date(2026, 1, 5)) == []  # exactly 180 days
+    assert await codes(date(2026, 1, 6)) == ["monitoring_too_short"]  # 179 days
 
 
 async def test_whole_household_no_labour_stays_monitored(client, session):
