@@ -72,7 +72,7 @@ def test_only_the_services_bulk_paths_take_64_mib_and_long_timeouts(nginx_conf):
 
 def test_the_gateways_own_413_has_the_services_problem_shape(nginx_conf):
     server = server_of(nginx_conf)
-    assert server.value("error_page") == ["413", "@payload_too_large"]
+    assert ["413", "@payload_too_large"] in [d.args for d in server.find("error_page")]
     (location,) = [loc for loc in server.find("location") if loc.args == ["@payload_too_large"]]
     status, body = location.value("return") or []
     problem = json.loads(body)
@@ -80,6 +80,18 @@ def test_the_gateways_own_413_has_the_services_problem_shape(nginx_conf):
     assert problem["type"] == "urn:warnex:problem:payload_too_large"
     assert isinstance(problem["detail"], str) and problem["detail"]
     assert problem["errors"] == []
+
+
+def test_a_service_down_or_slow_behind_the_gateway_is_a_503_problem_to_retry(nginx_conf):
+    server = server_of(nginx_conf)
+    pages = [d.args for d in server.find("error_page")]
+    assert ["502", "503", "504", "=503", "@service_unavailable"] in pages
+    (location,) = [loc for loc in server.find("location") if loc.args == ["@service_unavailable"]]
+    status, body = location.value("return") or []
+    problem = json.loads(body)
+    assert (status, problem["status"]) == ("503", 503)
+    assert problem["detail"] and problem["errors"] == []
+    assert location.value("add_header") == ["Retry-After", "5", "always"]
 
 
 def test_gateway_forwards_the_client_and_request_headers_to_every_location(nginx_conf):

@@ -131,3 +131,20 @@ def test_live_gateway_takes_bulk_bodies_on_bulk_paths_only(gateway):
         assert refused.json()["type"] == "urn:warnex:problem:payload_too_large"
         assert refused.json()["errors"] == []
     assert "/identification/v1/cases" not in stubs["identification"].hits
+
+
+def test_live_gateway_answers_a_stopped_service_with_a_503_problem(gateway, compose):
+    url, stubs = gateway
+    stub = stubs[compose_names(compose)["reporting"]]
+    stub.shutdown()
+    stub.server_close()
+    with httpx.Client(base_url=url, timeout=10) as client:
+        answer = client.get("/reporting/v1/overview")
+        assert answer.status_code == 503, (answer.headers, answer.text)
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.headers["retry-after"] == "5"
+        problem = answer.json()
+        assert problem["type"] == "urn:warnex:problem:service_unavailable"
+        assert problem["detail"] and problem["errors"] == []
+        # The other services still answer.
+        assert client.get("/ingest/v1/healthz").status_code == 200

@@ -33,7 +33,14 @@ from openpyxl import load_workbook
 
 from services.identification.campaigns.schemas import XLSX_MEDIA_TYPE
 from services.identification.screenings.record import FIELDS, OPTIONAL_FIELDS
-from shared.errors import BadRequest, DomainError, FieldError, Unprocessable, invalid
+from shared.errors import (
+    BadRequest,
+    DomainError,
+    FieldError,
+    Unprocessable,
+    UnsupportedContentType,
+    invalid,
+)
 from shared.settings import get_settings
 from shared.uploads import header_errors
 
@@ -48,10 +55,6 @@ REQUIRED_FIELDS = tuple(f for f in FIELDS if f not in OPTIONAL_FIELDS)
 MAX_RECORDS = 10_000
 # Blank rows count too: a sheet of a million empty styled rows is no form.
 MAX_ROWS_READ = 4 * MAX_RECORDS
-
-
-class UnsupportedContentType(BadRequest):
-    slug, title = "unsupported_content_type", "Unsupported content type"
 
 
 class MalformedBody(BadRequest):

@@ -27,7 +27,7 @@ from services.warning_ingest.registry.schemas import (
 from shared import clock
 from shared.auth import ADMIN, COUNTY_STAFF, Principal, require_role
 from shared.db import SessionDep
-from shared.errors import BadRequest, invalid
+from shared.errors import MalformedJson, UnsupportedContentType, invalid
 from shared.pii import PiiProtector
 from shared.registry import load_households, load_regions
 from shared.registry.files import ndjson_records_async
@@ -41,14 +41,6 @@ Admin = Annotated[Principal, Depends(require_role(ADMIN))]
 NDJSON_TYPES = frozenset(
     {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"}
 )
-
-
-class MalformedJson(BadRequest):
-    slug, title = "malformed_json", "Malformed JSON"
-
-
-class UnsupportedContentType(BadRequest):
-    slug, title = "unsupported_content_type", "Unsupported content type"
 
 
 async def _records(request: Request, key: str) -> list[Any] | AsyncIterable[Any]:
