@@ -42,9 +42,14 @@ def _out_of_range(field: str, today: date) -> str:
     return f"{field} must lie between {earliest_day()} and {latest_day(today)}"
 
 
+def in_window(day: date, today: date) -> bool:
+    """Whether `day` lies in the accepted window."""
+    return earliest_day() <= day <= latest_day(today)
+
+
 def check_day(field: str, day: date | None, *, today: date) -> None:
     """422 `date_out_of_range` when `day` lies outside the accepted window."""
-    if day is not None and not earliest_day() <= day <= latest_day(today):
+    if day is not None and not in_window(day, today):
         raise invalid(field, "date_out_of_range", _out_of_range(field, today))
 
 
@@ -62,7 +67,7 @@ def check_period(date_from: date, date_to: date, *, today: date) -> None:
 
 def _in_window(day: date) -> date:
     today = clock.today()
-    if not earliest_day() <= day <= latest_day(today):
+    if not in_window(day, today):
         raise PydanticCustomError(
             "date_out_of_range",
             "the date must lie between {earliest} and {latest}",

@@ -67,28 +67,29 @@ class _Body:
             self._chunks = []
         self._file.write(chunk)
 
-    def messages(self) -> list[Message] | None:
-        """The whole body as one message when it is in memory; None when spooled."""
-        if self._file is not None:
-            return None
-        return [{"type": "http.request", "body": b"".join(self._chunks), "more_body": False}]
+    def replay(self, receive: Receive) -> Receive:
+        """A `receive` that hands the app the body read, then the client's own
+        messages (its disconnect)."""
+        if self._file is None:
+            pending = [{"type": "http.request", "body": b"".join(self._chunks), "more_body": False}]
 
-    def replay_from_file(self, receive: Receive) -> Receive:
-        assert self._file is not None
+            async def from_memory() -> Message:
+                return pending.pop() if pending else await receive()
+
+            return from_memory
         file = self._file
         file.seek(0)
         remaining = self.size
 
-        async def replay() -> Message:
+        async def from_file() -> Message:
             nonlocal remaining
             if remaining <= 0:
-                # The body is over: what comes now is the client's disconnect.
                 return await receive()
             chunk = file.read(min(_REPLAY_CHUNK, remaining))
             remaining -= len(chunk)
             return {"type": "http.request", "body": chunk, "more_body": remaining > 0}
 
-        return replay
+        return from_file
 
     def close(self) -> None:
         if self._file is not None:
@@ -173,17 +174,6 @@ class BodyMiddleware:
             body.close()
             return
         try:
-            messages = body.messages()
-            if messages is None:
-                await self.app(scope, body.replay_from_file(receive), send)
-                return
-            pending = messages
-
-            async def replay() -> Message:
-                if pending:
-                    return pending.pop()
-                return await receive()
-
-            await self.app(scope, replay, send)
+            await self.app(scope, body.replay(receive), send)
         finally:
             body.close()
