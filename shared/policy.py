@@ -9,6 +9,8 @@ start-up (`PolicyError`, naming the key) instead of silently keeping a default.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -194,7 +196,27 @@ def load_policy(path: Path | None = None) -> Policy:
         raise PolicyError(f"policy file {path or SHIPPED}: {_problems(exc)}") from None
 
 
+# A policy held in place of the deployment's for one run (`warnex demo`), innermost last.
+_held: list[Policy] = []
+
+
 @lru_cache(maxsize=1)
 def get_policy() -> Policy:
-    """The deployment's policy, read once per process (checked at start-up)."""
+    """The deployment's policy, read once per process (checked at start-up),
+    or the one held by `holding_policy`."""
+    if _held:
+        return _held[-1]
     return load_policy(get_settings().policy_file)
+
+
+@contextmanager
+def holding_policy(policy: Policy) -> Iterator[None]:
+    """Make `policy` the process's policy for the block; the deployment's
+    comes back after it. For a whole run (the demo's), never per request."""
+    _held.append(policy)
+    get_policy.cache_clear()
+    try:
+        yield
+    finally:
+        _held.pop()
+        get_policy.cache_clear()
