@@ -183,7 +183,7 @@ class AssistancePlanner:
         path: str,
         body: dict[str, Any],
     ) -> None:
-        """A county staff member's call on `day` (elimination, rollback, flags, removal)."""
+        """A county staff member's call on `day` (elimination, flags)."""
 
         async def call() -> None:
             county = await self.demo.county_staff(household.region_code)

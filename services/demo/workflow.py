@@ -19,7 +19,7 @@ opens a `cadre_screening` case.
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -147,7 +147,7 @@ class MonthlyVisits:
                 days = [rng.randint(40, 70)]
             for back in days:
                 self._visit(household, demo.day(-back), self._body(household, demo.day(-back)))
-        candidates = households[:10]
+        candidates = list(households)
         day = demo.day(-NEW_RISK_DAY)
 
         async def new_risk() -> None:
@@ -190,8 +190,3 @@ class MonthlyVisits:
             await self.demo.driver.call("POST", path, who, body, accept=(201,))
 
         self.demo.timeline.at(day, visit, lane=household_lane(household))
-
-
-def days_after(day: date, days: int, *, today: date) -> date:
-    """`day` plus `days`, but never after today."""
-    return min(day + timedelta(days=days), today)
