@@ -30,6 +30,7 @@ from services.warning_ingest import matching
 from services.warning_ingest.records import CheckedRecord
 from shared import bulk_load
 from shared.errors import FieldError
+from shared.feeds import ALL, PERSON_POPULATION, per_population_types
 from shared.idcard import mask_id_number
 from shared.pii import PiiProtector
 
@@ -246,7 +247,13 @@ SELECT s.idx, jsonb_build_object('index', s.idx, 'source_record_id', s.source_re
 FROM ingest_stage s
 JOIN warning_sources ws ON ws.department = $1 AND ws.source_record_id = s.source_record_id
 """
-_PUSHED_TYPES = "SELECT DISTINCT warning_type FROM ingest_stage"
+# The feeds (warning_type, population) the chunk's valid records push: the
+# person's population for a per-population type ($1), `all` for any other.
+_PUSHED_FEEDS = (
+    "SELECT DISTINCT s.warning_type, CASE WHEN s.warning_type = ANY($1::text[]) THEN "
+    + PERSON_POPULATION.format(id_hash="s.id_hash")
+    + f" ELSE '{ALL}' END FROM ingest_stage s"
+)
 _RECEIPT = """
 SELECT coalesce(jsonb_agg(entry ORDER BY idx), '[]'::jsonb)::text FROM (
     SELECT idx, jsonb_build_object('index', idx, 'source_record_id', source_record_id,
@@ -277,7 +284,7 @@ class Stage:
         self.driver = stage.driver
         self.regions_loaded = regions_loaded
         self.accepted = 0
-        self.pushed_types: set[str] = set()
+        self.pushed_feeds: set[tuple[str, str]] = set()
 
     @classmethod
     async def open(cls, session: AsyncSession) -> Stage:
@@ -310,7 +317,8 @@ class Stage:
             await driver.execute(_REJECT_UNKNOWN_REGIONS, _UNKNOWN_REGION)
         if params is None or not rows:
             return
-        self.pushed_types.update(r[0] for r in await driver.fetch(_PUSHED_TYPES))
+        pushed = await driver.fetch(_PUSHED_FEEDS, per_population_types())
+        self.pushed_feeds.update((r[0], r[1]) for r in pushed)
         stored = await self.session.scalar(text(_STORE), params.values)
         self.accepted += int(stored or 0)
         if chunk.first_index:

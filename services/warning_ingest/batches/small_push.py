@@ -35,8 +35,8 @@ from services.warning_ingest.staging import (
     store_ctes,
 )
 from shared import audit
-from shared.catalog import WARNING_TYPES, types_of
 from shared.events import CHANNEL
+from shared.feeds import pushed_feeds, record_populations
 from shared.pii import PiiProtector
 from shared.policy import Policy
 
@@ -222,7 +222,11 @@ async def store_push(
         rows = [r for r in rows if r[0] not in unknown]
     if rejects and push.atomic:
         batches.refuse_atomic([(idx, srid, _as_stored(errors)) for idx, srid, errors in rejects])
-    pushed = [t.code for t in types_of(department)] if not records else {r[3] for r in rows}
+    # The feeds pushed: the records' types, per population where the policy says.
+    feeds = pushed_feeds(
+        department,
+        await record_populations(session, ((r[3], r[4]) for r in rows)) if records else None,
+    )
     period_end = push.period_end or today
     counts = {
         "record_count": len(records),
@@ -241,7 +245,8 @@ async def store_push(
             "received_at": now,
             "period_end": period_end,
             "atomic": push.atomic,
-            "types": sorted(t for t in pushed if WARNING_TYPES[t].kind == "periodic"),
+            "types": [t for t, _ in feeds],
+            "populations": [p for _, p in feeds],
             "r_idx": [r[0] for r in rows],
             "r_source_record_id": [r[2] for r in rows],
             "r_warning_id": [r[1] for r in rows],

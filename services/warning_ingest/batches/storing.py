@@ -26,9 +26,10 @@ from services.warning_ingest.records import check_record, source_record_id_of
 from services.warning_ingest.staging import Chunk, Stage, StoreParams, errors_json
 from shared import audit
 from shared.bulk_load import OverlappedWrites
-from shared.catalog import EVENT_DATED_TYPES, WARNING_TYPES, types_of
+from shared.catalog import EVENT_DATED_TYPES
 from shared.errors import Conflict, FieldError, Unprocessable
 from shared.events import lock_key, notify
+from shared.feeds import pushed_feeds
 from shared.pii import PiiProtector
 from shared.policy import Policy
 from shared.regions import region_level
@@ -63,9 +64,9 @@ class Pusher:
 
 
 _FEED_PUSHES = """
-INSERT INTO feed_pushes (batch_id, warning_type, department, pushed_at, period_end)
-SELECT :batch_id, t, :department, :received_at, :period_end
-FROM unnest(CAST(:types AS text[])) AS t
+INSERT INTO feed_pushes (batch_id, warning_type, population, department, pushed_at, period_end)
+SELECT :batch_id, f.warning_type, f.population, :department, :received_at, :period_end
+FROM unnest(CAST(:types AS text[]), CAST(:populations AS text[])) AS f(warning_type, population)
 """
 _INSERT_BATCH = """
 INSERT INTO ingest_batches (batch_id, department, client_id, idempotency_key, body_hash,
@@ -214,12 +215,9 @@ async def store_batch(
     rejected = await stage.rejected_count()
     if rejected and push.atomic:
         refuse_atomic(await stage.rejected())
-    pushed = (
-        [t.code for t in types_of(pusher.department)] if record_count == 0 else stage.pushed_types
-    )
-    periodic = sorted(t for t in pushed if WARNING_TYPES[t].kind == "periodic")
+    feeds = pushed_feeds(pusher.department, None if record_count == 0 else stage.pushed_feeds)
     period_end = push.period_end or today
-    if periodic:
+    if feeds:
         await session.execute(
             text(_FEED_PUSHES),
             {
@@ -227,7 +225,8 @@ async def store_batch(
                 "department": pusher.department,
                 "received_at": now,
                 "period_end": period_end,
-                "types": periodic,
+                "types": [t for t, _ in feeds],
+                "populations": [p for _, p in feeds],
             },
         )
     counts = {
