@@ -122,6 +122,13 @@ class RosterPolicy(_Table):
         return self
 
 
+class WebhookPolicy(_Table):
+    """How long settled (delivered or failed) webhook deliveries are kept after
+    their last attempt; a pending delivery is never removed."""
+
+    delivery_retention_days: int = Field(30, ge=1)
+
+
 def _county_only() -> list[Level]:
     return ["county"]
 
@@ -155,6 +162,7 @@ class Policy(_Table):
     screening: ScreeningPolicy = ScreeningPolicy()
     red_flags: RedFlagPolicy = RedFlagPolicy()
     rosters: RosterPolicy = RosterPolicy()
+    webhooks: WebhookPolicy = WebhookPolicy()
     requests: RequestPolicy = RequestPolicy()
     years: dict[int, YearFigures]
 

@@ -1,4 +1,6 @@
-"""Feeds per population: `high_medical_expense` is pushed for two populations
+"""Feeds per population, and the webhook deliveries' retention index.
+
+Feeds per population: `high_medical_expense` is pushed for two populations
 (monitored and alleviated persons every 10 days, the others every 30; SPEC §12),
 each a feed with its own pushes and late notices. Every other feed is `all`.
 
@@ -45,8 +47,12 @@ def upgrade() -> None:
         " WHERE warning_type = 'high_medical_expense'"
     )
 
+    # Retention (job webhook-retention): settled deliveries, oldest last attempt first.
+    op.create_index('ix_webhook_deliveries_settled', 'webhook_deliveries', ['last_attempt_at'], unique=False, postgresql_where=sa.text("status <> 'pending'"))
+
 
 def downgrade() -> None:
+    op.drop_index('ix_webhook_deliveries_settled', table_name='webhook_deliveries')
     op.execute("DELETE FROM feed_late_notices WHERE population = 'general'")
     op.drop_constraint('feed_late_notices_pkey', 'feed_late_notices', type_='primary')
     op.drop_column('feed_late_notices', 'population')
