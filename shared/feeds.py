@@ -91,18 +91,26 @@ def pushed_feeds(
     return [f for f in feeds if f in seen]
 
 
+# The households whose members are the `monitored_and_alleviated` population:
+# poverty-alleviated, or with an active monitoring object (a probe of the
+# objects' household index); the roster's persons (services/warning_ingest/
+# roster/listing.py, which joins the objects instead to name each one's group).
+# An SQL condition on the household row aliased {h}.
+MONITORED_OR_ALLEVIATED_HOUSEHOLD = (
+    "({h}.category = 'poverty_alleviated' OR EXISTS (SELECT 1 FROM monitoring_objects po"
+    " WHERE po.county_code = {h}.county_code AND po.household_id = {h}.household_id"
+    " AND po.status = 'risk_not_eliminated'))"
+)
+
 # The population of the person whose ID number hashes to {id_hash} (an SQL
-# expression): `monitored_and_alleviated` when a member of a poverty-alleviated
-# household or of a household with an active monitoring object (the roster's
-# persons, services/warning_ingest/roster), else `general` (an unknown person
-# too). Probes of ix_members_id_hash and the objects' household index.
+# expression): `monitored_and_alleviated` when a member of such a household,
+# else `general` (an unknown person too). Probes of ix_members_id_hash.
 PERSON_POPULATION = (
-    "CASE WHEN EXISTS (SELECT 1 FROM members pm JOIN households ph"
+    "CASE WHEN EXISTS (SELECT 1 FROM members pm JOIN households ph"  # noqa: S608 (constants)
     "  ON ph.county_code = pm.county_code AND ph.household_id = pm.household_id"
-    "  WHERE pm.id_hash = {id_hash} AND (ph.category = 'poverty_alleviated'"
-    "   OR EXISTS (SELECT 1 FROM monitoring_objects po WHERE po.county_code = ph.county_code"
-    "    AND po.household_id = ph.household_id AND po.status = 'risk_not_eliminated')))"
-    " THEN 'monitored_and_alleviated' ELSE 'general' END"
+    "  WHERE pm.id_hash = {id_hash} AND "
+    + MONITORED_OR_ALLEVIATED_HOUSEHOLD.format(h="ph")
+    + ") THEN 'monitored_and_alleviated' ELSE 'general' END"
 )
 
 # The populations of the persons of records given as arrays of types and ID
