@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,21 +76,6 @@ def per_population_types() -> list[str]:
     return sorted(get_policy().feeds.population_cadence_days)
 
 
-def pushed_feeds(
-    department: str, records: Iterable[tuple[str, str]] | None
-) -> list[tuple[str, str]]:
-    """The feeds (warning_type, population) a batch of `department` counts as a
-    push of, in catalog order: every one of the department for a zero report
-    (`records` None), else those of its valid records, given as (warning_type,
-    population), the population of a per-population type's record being its
-    person's (PERSON_POPULATION) and any other record's `all`."""
-    feeds = [(f.warning_type, f.population) for f in periodic_feeds(department)]
-    if records is None:
-        return feeds
-    seen = set(records)
-    return [f for f in feeds if f in seen]
-
-
 # The households whose members are the `monitored_and_alleviated` population:
 # poverty-alleviated, or with an active monitoring object (a probe of the
 # objects' household index); the roster's persons (services/warning_ingest/
@@ -102,43 +87,61 @@ MONITORED_OR_ALLEVIATED_HOUSEHOLD = (
     " AND po.status = 'risk_not_eliminated'))"
 )
 
-# The population of the person whose ID number hashes to {id_hash} (an SQL
-# expression): `monitored_and_alleviated` when a member of such a household,
-# else `general` (an unknown person too). Probes of ix_members_id_hash.
-PERSON_POPULATION = (
-    "CASE WHEN EXISTS (SELECT 1 FROM members pm JOIN households ph"  # noqa: S608 (constants)
-    "  ON ph.county_code = pm.county_code AND ph.household_id = pm.household_id"
-    "  WHERE pm.id_hash = {id_hash} AND "
-    + MONITORED_OR_ALLEVIATED_HOUSEHOLD.format(h="ph")
-    + ") THEN 'monitored_and_alleviated' ELSE 'general' END"
+# Whether the person whose ID number hashes to {id_hash} is of the
+# `monitored_and_alleviated` population: a member of such a household (an SQL
+# condition; a probe of ix_members_id_hash). Anyone else, an unknown person
+# too, is `general`.
+IN_MONITORED_OR_ALLEVIATED = (
+    "EXISTS (SELECT 1 FROM members pm JOIN households ph"  # noqa: S608 (constant fragments)
+    " ON ph.county_code = pm.county_code AND ph.household_id = pm.household_id"
+    " WHERE pm.id_hash = {id_hash} AND " + MONITORED_OR_ALLEVIATED_HOUSEHOLD.format(h="ph") + ")"
 )
 
-# The populations of the persons of records given as arrays of types and ID
-# hashes (one statement; the records of per-population types only).
-_RECORD_POPULATIONS = text(
-    "SELECT DISTINCT r.warning_type, "  # noqa: S608 (constant fragments)
-    + PERSON_POPULATION.format(id_hash="r.id_hash")
-    + " AS population"
-    " FROM unnest(CAST(:types AS text[]), CAST(:hashes AS bytea[])) AS r(warning_type, id_hash)"
+# The feeds (warning_type, population) a batch pushes, for `INSERT INTO
+# feed_pushes`: those decided already (:types, :populations), and the feeds of
+# records of per-population types placed by their persons (:p_types, :p_hashes).
+FEED_PUSH_ROWS = (
+    "SELECT d.warning_type, d.population FROM unnest(CAST(:types AS text[]),"  # noqa: S608
+    " CAST(:populations AS text[])) AS d(warning_type, population)"
+    " UNION SELECT r.warning_type, CASE WHEN "
+    + IN_MONITORED_OR_ALLEVIATED.format(id_hash="r.id_hash")
+    + " THEN 'monitored_and_alleviated' ELSE 'general' END"
+    " FROM unnest(CAST(:p_types AS text[]), CAST(:p_hashes AS bytea[])) AS r(warning_type, id_hash)"
 )
 
 
-async def record_populations(
-    session: AsyncSession, records: Iterable[tuple[str, bytes]]
-) -> set[tuple[str, str]]:
-    """(warning_type, population) of records given as (warning_type, id_hash):
-    a per-population type's with its person's population, any other with `all`."""
-    per_population = set(per_population_types())
-    records = list(records)
-    pairs = {(t, ALL) for t, _ in records if t not in per_population}
-    tracked = [(t, h) for t, h in records if t in per_population]
-    if tracked:
-        rows = await session.execute(
-            _RECORD_POPULATIONS,
-            {"types": [t for t, _ in tracked], "hashes": [h for _, h in tracked]},
-        )
-        pairs.update((r.warning_type, r.population) for r in rows)
-    return pairs
+def feed_push_params(
+    department: str,
+    *,
+    zero_report: bool,
+    seen: Iterable[tuple[str, str]] = (),
+    records: Iterable[tuple[str, bytes]] = (),
+) -> dict[str, list[Any]]:
+    """The bind parameters of FEED_PUSH_ROWS for a batch of `department`.
+
+    A zero report pushes every feed of the department. Otherwise: the feeds in
+    `seen` (warning_type, population), and for `records` (warning_type, id_hash)
+    the `all` feed of an ordinary periodic type, while a per-population type's
+    record goes to the statement, which places it by its person."""
+    feeds = [(f.warning_type, f.population) for f in periodic_feeds(department)]
+    placed: list[tuple[str, bytes]] = []
+    if zero_report:
+        decided = feeds
+    else:
+        per_population = set(per_population_types())
+        known = set(seen)
+        for warning_type, id_hash in records:
+            if warning_type in per_population:
+                placed.append((warning_type, id_hash))
+            else:
+                known.add((warning_type, ALL))
+        decided = [f for f in feeds if f in known]
+    return {
+        "types": [t for t, _ in decided],
+        "populations": [p for _, p in decided],
+        "p_types": [t for t, _ in placed],
+        "p_hashes": [h for _, h in placed],
+    }
 
 
 def feed_state(

@@ -36,7 +36,7 @@ from services.warning_ingest.staging import (
 )
 from shared import audit
 from shared.events import CHANNEL
-from shared.feeds import pushed_feeds, record_populations
+from shared.feeds import feed_push_params
 from shared.pii import PiiProtector
 from shared.policy import Policy
 
@@ -223,9 +223,8 @@ async def store_push(
     if rejects and push.atomic:
         batches.refuse_atomic([(idx, srid, _as_stored(errors)) for idx, srid, errors in rejects])
     # The feeds pushed: the records' types, per population where the policy says.
-    feeds = pushed_feeds(
-        department,
-        await record_populations(session, ((r[3], r[4]) for r in rows)) if records else None,
+    feeds = feed_push_params(
+        department, zero_report=not records, records=((r[3], r[4]) for r in rows)
     )
     period_end = push.period_end or today
     counts = {
@@ -245,8 +244,7 @@ async def store_push(
             "received_at": now,
             "period_end": period_end,
             "atomic": push.atomic,
-            "types": [t for t, _ in feeds],
-            "populations": [p for _, p in feeds],
+            **feeds,
             "r_idx": [r[0] for r in rows],
             "r_source_record_id": [r[2] for r in rows],
             "r_warning_id": [r[1] for r in rows],

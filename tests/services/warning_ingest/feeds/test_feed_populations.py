@@ -177,3 +177,28 @@ async def test_the_feed_scan_raises_each_population_late_apart(client, session):
         (MONITORED, "2026-11-23T02:00:00+00:00"),
     ]
     assert (await scan_feeds(session, now=T0 + 32 * DAY))["noticed"] == 0
+
+
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize(
+    ("people", "populations"),
+    [
+        # The general person only in the last chunk; alleviated in the first.
+        ((ALLEVIATED_PERSON, MONITORED_PERSON, 4, 5, GENERAL_PERSON), {MONITORED, "general"}),
+        ((5, 6, 7, UNKNOWN_PERSON), {"general"}),  # nobody of the registry's roster
+        ((4, MONITORED_PERSON, ALLEVIATED_PERSON), {MONITORED}),
+    ],
+)
+async def test_a_batch_in_chunks_pushes_the_populations_of_all_its_chunks(
+    client, session, monkeypatch, people, populations
+):
+    from services.warning_ingest.batches import small_push, storing
+
+    monkeypatch.setattr(small_push, "SMALL_PUSH_MAX", -1)
+    monkeypatch.setattr(storing, "CHUNK_RECORDS", 2)
+    # Person 4 is of household H-M (monitored); 5, 6, 7 are unknown (general).
+    await push_at(client, session, T0, *people)
+    rows = await session.execute(
+        text("SELECT population FROM feed_pushes WHERE warning_type = 'high_medical_expense'")
+    )
+    assert {r.population for r in rows} == populations
