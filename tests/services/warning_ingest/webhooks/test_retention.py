@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from services.warning_ingest.jobs import JOBS, WEBHOOK_RETENTION
 from services.warning_ingest.webhooks.retention import PURGED, purge_deliveries
+from shared.scheduler import run_job
 
 NOW = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -103,8 +104,20 @@ async def test_a_run_deletes_at_most_its_limit_oldest_first(session):
     assert await remaining(session) == set()
 
 
-async def test_the_job_runs_from_its_entry_point_and_the_scheduler():
+async def test_the_job_runs_from_its_entry_point_and_commits(fresh_db):
     [entry] = [ep for ep in entry_points(group="warnex.jobs") if ep.name == "webhook-retention"]
-    assert entry.load() is WEBHOOK_RETENTION
-    assert WEBHOOK_RETENTION in JOBS
-    assert WEBHOOK_RETENTION.func is purge_deliveries
+    job = entry.load()
+    assert job is WEBHOOK_RETENTION and job in JOBS  # `warnex jobs run`, and the scheduler
+    async with fresh_db.transaction() as session:
+        sub = await subscription(session)
+        await delivery(session, sub, "delivered", 40 * DAY)
+        await delivery(session, sub, "pending", 40 * DAY)
+
+    first = await run_job(fresh_db, job, now=NOW, manual=True)
+    second = await run_job(fresh_db, job, now=NOW + timedelta(hours=1), manual=True)
+
+    cutoff = (NOW - 30 * DAY).isoformat()
+    assert first == f'ran: {{"deleted":1,"delivered":1,"failed":0,"cutoff":"{cutoff}"}}'
+    assert second.startswith('ran: {"deleted":0,')
+    async with fresh_db.transaction() as session:
+        assert [w.split("_")[1] for w in await remaining(session)] == ["pending"]
