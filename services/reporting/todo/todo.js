@@ -122,7 +122,8 @@ function showError(error) {
 
 // ---- one item of each section: its id (a link to its JSON), what, when ------------
 
-const short = (id) => id.slice(0, 8);
+// The last 8 hex digits: enough to tell items apart on one page (the link has the whole id).
+const short = (id) => id.slice(-8);
 
 function describe(section, item) {
   const L = state.labels;
@@ -155,7 +156,7 @@ function sectionOf(village, section, title) {
       return el(
         "li",
         {},
-        el("a", { class: "id", href: item.href, "data-item": `${key}.${i}`, target: "_blank", rel: "noopener" , text: id }),
+        el("a", { class: "id", href: item.href, "data-item": `${key}.${i}`, target: "_blank", rel: "noopener", title: item.href, text: id }),
         el("span", { class: "what", text: what }),
         el("span", { class: bad ? "when bad" : "when", text: when }),
       );

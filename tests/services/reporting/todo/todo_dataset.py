@@ -26,9 +26,12 @@ X        CX overdue, OX at risk, RX pending, PX overdue  (another county)
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+TODAY = date(2026, 11, 23)
 COUNTY = "610326000000"
 TOWN_A = "610326100000"
 TOWN_B = "610326101000"
@@ -173,3 +176,26 @@ async def load_todo_dataset(session: AsyncSession) -> None:
         _PROBLEMS,
     ):
         await session.execute(text(statement))
+
+
+# Every date column the data set writes, to move it to another day (the browser
+# test's server runs on the real clock).
+_SHIFT = """
+UPDATE households SET registered_on = registered_on + CAST(:days AS integer);
+UPDATE cases SET opened_on = opened_on + CAST(:days AS integer),
+                 deadline = deadline + CAST(:days AS integer),
+                 decided_on = decided_on + CAST(:days AS integer);
+UPDATE monitoring_objects SET included_on = included_on + CAST(:days AS integer);
+UPDATE object_requests SET requested_on = requested_on + CAST(:days AS integer);
+UPDATE problems SET found_on = found_on + CAST(:days AS integer),
+                    due_on = due_on + CAST(:days AS integer),
+                    rectified_on = rectified_on + CAST(:days AS integer)
+"""
+
+
+async def load_todo_dataset_on(session: AsyncSession, today: date) -> None:
+    """The data set as it stands on `today` instead of TODAY: every date moved
+    by the same number of days, so each item stays in its section."""
+    await load_todo_dataset(session)
+    for statement in _SHIFT.split(";"):
+        await session.execute(text(statement), {"days": (today - TODAY).days})
