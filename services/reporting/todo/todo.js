@@ -131,7 +131,7 @@ function describe(section, item) {
     case "overdue_cases":
       return [`案件 ${short(item.case_id)}`, L.case_sources[item.source] ?? item.source, [`逾期 ${-item.days_left} 天`, true]];
     case "due_soon_cases":
-      return [`案件 ${short(item.case_id)}`, L.case_sources[item.source] ?? item.source, [`剩 ${item.days_left} 天（${item.deadline}）`, false]];
+      return [`案件 ${short(item.case_id)}`, L.case_sources[item.source] ?? item.source, [item.days_left === 0 ? `今日到期（${item.deadline}）` : `剩 ${item.days_left} 天（${item.deadline}）`, false]];
     case "gaps":
       return [
         item.object_id ? `对象 ${short(item.object_id)}` : "脱贫户",
