@@ -9,6 +9,7 @@ from services.reporting.jobs import JOBS
 from services.reporting.overview import routes as overview_routes
 from services.reporting.progress import routes as progress_routes
 from services.reporting.red_flags import routes as red_flags_routes
+from services.reporting.todo import routes as todo_routes
 from services.reporting.trends import routes as trends_routes
 from shared.service_app import ServiceSpec, create_service_app
 
@@ -27,6 +28,7 @@ def spec() -> ServiceSpec:
             trends_routes.router,
             progress_routes.router,
             dashboard_routes.router,
+            todo_routes.router,
         ],
         consumers=CONSUMERS,
         jobs=JOBS,

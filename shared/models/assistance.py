@@ -71,7 +71,11 @@ class Assessment(SQLModel, table=True):
     """A routine visit or a look-back (回头看) of a monitoring object."""
 
     __tablename__ = "assessments"
-    __table_args__ = (Index("ix_assessments_object", "county_code", "object_id", "assessed_on"),)
+    __table_args__ = (
+        Index("ix_assessments_object", "county_code", "object_id", "assessed_on"),
+        # A household's latest visit counts its assessments too (the visit_overdue gap).
+        Index("ix_assessments_household", "county_code", "household_id", "assessed_on"),
+    )
 
     assessment_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))
     county_code: str = Field(sa_column=Column(CountyCode, primary_key=True))

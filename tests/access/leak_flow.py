@@ -277,6 +277,10 @@ async def read_reports(flow: Flow, h: dict[str, dict[str, str]], campaign_id: st
             response = await flow.send("GET", RP + path, headers, params=params)
             assert response.status_code == 200, (path, response.text)
             texts.append(response.text)
+    # The staff to-do list: staff only.
+    response = await flow.send("GET", RP + "/worklist", county)
+    assert response.status_code == 200, response.text
+    texts.append(response.text)
     response = await flow.send(
         "GET", RP + "/progress_table", viewer, params={"campaign_id": campaign_id, "format": "xlsx"}
     )

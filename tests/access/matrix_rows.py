@@ -347,6 +347,8 @@ ROWS: list[Row] = [
     ),
     Row("GET", RP + "/feeds", readers(), query=IN_VILLAGE),
     Row("GET", RP + "/red_flags", readers(), query=IN_VILLAGE),
+    # The staff to-do list: staff only (a viewer gets 403), inside the scope.
+    Row("GET", RP + "/worklist", staff(), query=IN_VILLAGE),
     Row("GET", RP + "/trend", readers(), query={**IN_VILLAGE, "interval": "week"}),
     Row(
         "GET",

@@ -52,7 +52,8 @@ from tests.services.warning_ingest.webhooks.webhook_helpers import add_delivery
 # Routes that are infrastructure, not API: no row, no token needed.
 INFRA_SUFFIXES = ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
 INFRA_NAMES = ("/healthz", "/readyz", "/metrics")
-DASHBOARD_ASSETS = "/reporting/v1/dashboard"
+# Static pages and their assets (no data, no token): the dashboard and the to-do page.
+PAGE_ASSETS = ("/reporting/v1/dashboard", "/reporting/v1/todo")
 
 
 def _walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, str]]:
@@ -73,7 +74,7 @@ def api_routes(app: FastAPI) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for name, sub in app.state.services.items():
         for method, path in _walk(list(sub.routes), SERVICES[name][0]):
-            if path.endswith(INFRA_SUFFIXES + INFRA_NAMES) or path.startswith(DASHBOARD_ASSETS):
+            if path.endswith(INFRA_SUFFIXES + INFRA_NAMES) or path.startswith(PAGE_ASSETS):
                 continue
             found.add((method, path))
     return found

@@ -72,7 +72,7 @@ SERVICES = {
 # Endpoints other engineers are building now (screening campaigns, problem
 # reports, the progress table, the dashboard): their contracts may still move,
 # so they join the fuzz once they settle (issue 7).
-UNSETTLED = re.compile(r"/dashboard(/|\.|$)")
+UNSETTLED = re.compile(r"/(dashboard|todo)(/|\.|$)")
 # Examples per operation and generation mode; each is sent as all seven callers.
 EXAMPLES = 5
 PROBLEM_JSON = "application/problem+json"

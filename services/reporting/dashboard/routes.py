@@ -49,7 +49,8 @@ class Asset:
     etag: str
 
 
-def _asset(body: bytes, media_type: str) -> Asset:
+def make_asset(body: bytes, media_type: str) -> Asset:
+    """A page asset with its ETag (the to-do page serves its own the same way)."""
     return Asset(body, media_type, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
@@ -61,7 +62,7 @@ def _file(name: str) -> Asset:
         "dashboard.css": "text/css; charset=utf-8",
     }
     body = resources.files("services.reporting.dashboard").joinpath(name).read_bytes()
-    return _asset(body, media_types[name])
+    return make_asset(body, media_types[name])
 
 
 def dashboard_labels() -> dict[str, Any]:
@@ -79,10 +80,11 @@ def dashboard_labels() -> dict[str, Any]:
 @cache
 def _labels() -> Asset:
     body = json.dumps(dashboard_labels(), ensure_ascii=False, separators=(",", ":"))
-    return _asset(body.encode(), "application/json")
+    return make_asset(body.encode(), "application/json")
 
 
-def _serve(asset: Asset, if_none_match: str | None) -> Response:
+def serve_asset(asset: Asset, if_none_match: str | None) -> Response:
+    """`asset` with the page's security headers, or 304 when the client has it."""
     headers = SECURITY_HEADERS | {"ETag": asset.etag}
     if if_none_match is not None and asset.etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
@@ -94,19 +96,19 @@ IfNoneMatch = Annotated[str | None, Header(include_in_schema=False)]
 
 @router.get("/dashboard", summary="The dashboard page (no token: it asks for one)")
 async def dashboard_page(if_none_match: IfNoneMatch = None) -> Response:
-    return _serve(_file("index.html"), if_none_match)
+    return serve_asset(_file("index.html"), if_none_match)
 
 
 @router.get("/dashboard/dashboard.js", include_in_schema=False)
 async def dashboard_script(if_none_match: IfNoneMatch = None) -> Response:
-    return _serve(_file("dashboard.js"), if_none_match)
+    return serve_asset(_file("dashboard.js"), if_none_match)
 
 
 @router.get("/dashboard/dashboard.css", include_in_schema=False)
 async def dashboard_style(if_none_match: IfNoneMatch = None) -> Response:
-    return _serve(_file("dashboard.css"), if_none_match)
+    return serve_asset(_file("dashboard.css"), if_none_match)
 
 
 @router.get("/dashboard/labels.json", summary="The catalog labels the dashboard shows")
 async def dashboard_labels_json(if_none_match: IfNoneMatch = None) -> Response:
-    return _serve(_labels(), if_none_match)
+    return serve_asset(_labels(), if_none_match)

@@ -1,0 +1,224 @@
+"""The staff to-do page in a real browser: headless Chromium (Debian's
+`chromium`, driven by Playwright) against `warnex serve` with the hand-built
+county of todo_dataset.py, moved to the server's today (it runs on the real
+clock), so that every section has items.
+
+Every `[data-figure]` on the page must equal the JSON `GET /worklist` answers
+for the same token, and every item's link must be the JSON's `href`, in order.
+Screenshots go to tests/artifacts/ (git-ignored). Skipped, visibly, where
+/usr/bin/chromium is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from shared import clock
+from shared.db import Database
+from shared.embedded import with_database
+from tests.services.reporting.dashboard.test_dashboard_browser import (
+    CHROMIUM,
+    _admin,
+    _free_port,
+    _wait_ready,
+    _warnex,
+)
+from tests.services.reporting.todo.todo_dataset import (
+    COUNTY,
+    HOUSEHOLD_IDS,
+    NAMES,
+    TOWN_B,
+    VILLAGE_B1,
+    load_todo_dataset_on,
+)
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="no Chromium at /usr/bin/chromium: the to-do page browser test needs Debian's "
+    "`chromium` package (apt-get install chromium; .ci/run installs it)",
+)
+async_api = pytest.importorskip(
+    "playwright.async_api", reason="the `playwright` package (test extras) is not installed"
+)
+
+READY = 'body[data-state="ready"]'
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"  # tests/artifacts/
+SECTIONS = ("overdue_cases", "due_soon_cases", "gaps", "pending_requests", "overdue_problems")
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    tokens: dict[str, str]  # role -> token
+
+
+async def _load_data(database_url: str) -> None:
+    database = Database(database_url, pool_size=2)
+    try:
+        async with database.transaction() as session:
+            await load_todo_dataset_on(session, clock.today())
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture(scope="module")
+async def server(server_uri: str, template_url: str, tmp_path_factory) -> AsyncIterator[Server]:
+    """`warnex serve` on a fresh database with the data set; tokens of a county
+    staff member, a township staff member of town B and a viewer."""
+    template = urlsplit(template_url).path.lstrip("/")
+    name = f"{template}_todo_{uuid.uuid4().hex[:6]}"
+    await _admin(server_uri, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    database_url = with_database(server_uri, name)
+    port = _free_port()
+    env = os.environ | {"DATABASE_URL": database_url, "WARNEX_RUN_WORKERS": "false"}
+    process = None
+    try:
+        await _load_data(database_url)
+        log = tmp_path_factory.mktemp("todo") / "serve.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "shared.cli", "serve", "--port", str(port)],
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        tokens = {}
+        for role, region in (
+            ("county_staff", COUNTY),
+            ("township_staff", TOWN_B),
+            ("viewer", COUNTY),
+        ):
+            user = ("create-user", "--role", role, "--region", region, "--name", "待办测试")
+            output = await asyncio.to_thread(_warnex, "admin", *user, env=env)
+            tokens[role] = output.splitlines()[-1].strip()
+        base_url = f"http://127.0.0.1:{port}"
+        await _wait_ready(base_url, process, log)
+        yield Server(base_url, tokens)
+    finally:
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        await _admin(server_uri, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    async with async_api.async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+async def page(browser):
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield page
+    await context.close()
+    # No script error and nothing refused (CSP); the viewer's refusal is expected.
+    assert [e for e in errors if "status of 403" not in e] == [], errors
+
+
+async def _json(server: Server, role: str) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {server.tokens[role]}"}
+    async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as client:
+        response = await client.get("/reporting/v1/worklist")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _expected(todo: dict[str, Any]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The figures the page must show, by data-figure, and its links in order."""
+    figures = {f"totals.{s}": f"{n:,}" for s, n in todo["totals"].items()}
+    links = []
+    for village in todo["villages"]:
+        for section in SECTIONS:
+            key = f"villages.{village['region_code']}.{section}"
+            if village[section]["total"]:
+                figures[f"{key}.total"] = f"{village[section]['total']:,}"
+            for i, item in enumerate(village[section]["items"]):
+                links.append((f"{key}.{i}", item["href"]))
+    return figures, links
+
+
+async def _shown(page) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    pairs = await page.eval_on_selector_all(
+        "[data-figure]", "els => els.map(e => [e.dataset.figure, e.textContent.trim()])"
+    )
+    figures = dict(pairs)
+    assert len(figures) == len(pairs), "two elements carry the same data-figure"
+    links = await page.eval_on_selector_all(
+        "a[data-item]", "as => as.map(a => [a.dataset.item, a.getAttribute('href')])"
+    )
+    return figures, [(key, href) for key, href in links]
+
+
+async def test_a_county_member_sees_every_village_to_do_as_the_json_says(server, page):
+    await page.goto(f"{server.base_url}/reporting/v1/todo#token={server.tokens['county_staff']}")
+    await page.wait_for_selector(f'{READY} #board[data-region="{COUNTY}"]', timeout=15_000)
+    assert server.tokens["county_staff"] not in page.url
+
+    todo = await _json(server, "county_staff")
+    assert all(todo["totals"][s] > 0 for s in SECTIONS), todo["totals"]
+    assert await _shown(page) == _expected(todo)
+    villages = await page.eval_on_selector_all(
+        "section[data-village]", "ss => ss.map(s => s.dataset.village)"
+    )
+    assert villages == [v["region_code"] for v in todo["villages"]]
+    assert await page.text_content("#region-name") == "眉县"
+    text = await page.text_content("body")
+    assert text is not None
+    for secret in [*HOUSEHOLD_IDS, *NAMES]:
+        assert secret not in text, secret
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "todo.png", full_page=True)
+
+
+async def test_a_township_member_sees_only_the_villages_of_the_town(server, page):
+    await page.goto(f"{server.base_url}/reporting/v1/todo#token={server.tokens['township_staff']}")
+    await page.wait_for_selector(f'{READY} #board[data-region="{TOWN_B}"]', timeout=15_000)
+    todo = await _json(server, "township_staff")
+    assert [v["region_code"] for v in todo["villages"]] == [VILLAGE_B1]
+    assert await _shown(page) == _expected(todo)
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "todo-town.png", full_page=True)
+
+
+async def test_a_viewer_is_told_the_list_is_for_staff(server, page):
+    await page.goto(f"{server.base_url}/reporting/v1/todo#token={server.tokens['viewer']}")
+    await page.wait_for_selector('body[data-state="error"]', timeout=15_000)
+    message = await page.text_content("#message")
+    assert message is not None and "仅向工作人员显示" in message
+    assert not await page.is_visible("#board")
+
+
+async def test_the_dashboard_links_to_the_to_do_page(server, page):
+    token = server.tokens["county_staff"]
+    await page.goto(f"{server.base_url}/reporting/v1/dashboard#token={token}")
+    await page.wait_for_selector(f'{READY} #board[data-region="{COUNTY}"]', timeout=15_000)
+    await page.click('a[href="/reporting/v1/todo"]')
+    await page.wait_for_selector(f'{READY} #board[data-region="{COUNTY}"]', timeout=15_000)
+    assert urlsplit(page.url).path == "/reporting/v1/todo"
