@@ -4,7 +4,7 @@ per household instead of a scan of the county's assessments (the gap list, the
 gap scan and the staff to-do list all read it).
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-06 11:00:00
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0017'
-down_revision: str | None = '0012'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

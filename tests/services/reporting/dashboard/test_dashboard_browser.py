@@ -37,7 +37,7 @@ TOWN_A = "610326100000"
 VILLAGE_A1 = "610326100201"
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"  # tests/artifacts/
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
