@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identification.cases.lookup import CASE_COLUMNS, case_view
+from services.identification.cases.lookup import CASE_COLUMNS, CaseRow, HouseholdRow, case_view
 from services.identification.objects.monitoring_objects import OBJECT_COLUMNS
 from shared import audit
+from shared.db import fetch_all
 from shared.pii import PiiProtector
 
 ID_NUMBERS_REVEALED = "household.id_numbers_revealed"
@@ -32,12 +33,13 @@ WHERE o.county_code = :county_code AND o.household_id = :household_id
 ORDER BY o.included_on DESC, o.object_id DESC
 """
 
-_CASES = f"""
+# Newest first: the household view lists its cases as history.
+_CASES = text(f"""
 SELECT {CASE_COLUMNS}
 FROM cases c
 WHERE c.county_code = :county_code AND c.household_id = :household_id
 ORDER BY c.opened_on DESC, c.case_id DESC
-"""
+""")
 
 # Through the village index (warnings have none by household): a matched
 # warning is filed under its household's village.
@@ -70,7 +72,7 @@ def _object_in_force(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
 async def household_view(
     session: AsyncSession,
     *,
-    household: dict[str, Any],
+    household: HouseholdRow,
     today: date,
     reveal: bool = False,
     protector: PiiProtector | None = None,
@@ -79,7 +81,7 @@ async def household_view(
     """The household as API.md shows it. Members' ID numbers are masked unless
     `reveal`, which needs `protector` and `actor` and writes one audit record
     (the count of members, never the numbers). The caller checks the role."""
-    key = {"county_code": household["county_code"], "household_id": household["household_id"]}
+    key = {"county_code": household.county_code, "household_id": household.household_id}
     members = await _rows(session, _MEMBERS, key)
     if reveal:
         if protector is None or actor is None:
@@ -91,8 +93,8 @@ async def household_view(
             actor=actor,
             action=ID_NUMBERS_REVEALED,
             target_type="household",
-            target_id=household["household_id"],
-            county_code=household["county_code"],
+            target_id=household.household_id,
+            county_code=household.county_code,
             details={"members": len(members)},
         )
     else:
@@ -107,13 +109,13 @@ async def household_view(
         if reveal:
             member["birth_date"] = born
     objects = await _rows(session, _OBJECTS, key)
-    cases = await _rows(session, _CASES, key)
-    warnings = await _rows(session, _WARNINGS, {**key, "region_code": household["region_code"]})
+    cases = await fetch_all(session, _CASES, key, into=CaseRow)
+    warnings = await _rows(session, _WARNINGS, {**key, "region_code": household.region_code})
     return {
-        "household_id": household["household_id"],
-        "region_code": household["region_code"],
-        "category": household["category"],
-        "head_name": household["head_name"],
+        "household_id": household.household_id,
+        "region_code": household.region_code,
+        "category": household.category,
+        "head_name": household.head_name,
         "revealed": reveal,
         "members": members,
         "monitoring_object": _object_in_force(objects),
