@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identification.cases.lookup import CASE_COLUMNS, CaseRow, HouseholdRow, case_view
-from services.identification.objects.monitoring_objects import OBJECT_COLUMNS
+from services.identification.objects.monitoring_objects import OBJECT_COLUMNS, ObjectRow
+from services.identification.objects.schemas import MonitoringObjectOut
 from shared import audit
 from shared.db import fetch_all
 from shared.pii import PiiProtector
@@ -26,12 +27,12 @@ ORDER BY relation <> 'head', birth_date, id_hash
 """
 
 # Newest inclusion first; removed and eliminated ones are the history.
-_OBJECTS = f"""
+_OBJECTS = text(f"""
 SELECT {OBJECT_COLUMNS}
 FROM monitoring_objects o
 WHERE o.county_code = :county_code AND o.household_id = :household_id
 ORDER BY o.included_on DESC, o.object_id DESC
-"""
+""")
 
 # Newest first: the household view lists its cases as history.
 _CASES = text(f"""
@@ -62,11 +63,15 @@ async def _rows(session: AsyncSession, sql: str, params: dict[str, Any]) -> list
     return [dict(row) for row in (await session.execute(text(sql), params)).mappings()]
 
 
-def _object_in_force(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
-    active = [o for o in objects if o["status"] == "risk_not_eliminated"]
+def _object_in_force(objects: list[ObjectRow]) -> ObjectRow | None:
+    active = [o for o in objects if o.status == "risk_not_eliminated"]
     if active:
         return active[0]
-    return next((o for o in objects if o["status"] != "removed"), None)
+    return next((o for o in objects if o.status != "removed"), None)
+
+
+def _object_out(row: ObjectRow) -> MonitoringObjectOut:
+    return MonitoringObjectOut.model_validate(row, from_attributes=True)
 
 
 async def household_view(
@@ -108,9 +113,10 @@ async def household_view(
         # mask, the full number is rebuilt without the audited reveal.
         if reveal:
             member["birth_date"] = born
-    objects = await _rows(session, _OBJECTS, key)
+    objects = await fetch_all(session, _OBJECTS, key, into=ObjectRow)
     cases = await fetch_all(session, _CASES, key, into=CaseRow)
     warnings = await _rows(session, _WARNINGS, {**key, "region_code": household.region_code})
+    in_force = _object_in_force(objects)
     return {
         "household_id": household.household_id,
         "region_code": household.region_code,
@@ -118,8 +124,8 @@ async def household_view(
         "head_name": household.head_name,
         "revealed": reveal,
         "members": members,
-        "monitoring_object": _object_in_force(objects),
-        "monitoring_objects": objects,
+        "monitoring_object": None if in_force is None else _object_out(in_force),
+        "monitoring_objects": [_object_out(row) for row in objects],
         "cases": [case_view(row, today=today) for row in cases],
         "warnings": warnings,
     }
