@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from services.assistance.measures.lifecycle import measure_filters
+from services.assistance.measures.lookup import measure_filters
 from shared.catalog import (
     DEPARTMENTS,
     MEASURE_CATEGORIES,
