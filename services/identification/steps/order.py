@@ -134,12 +134,14 @@ def check_notice(review: VillageReviewIn) -> None:
         raise invalid("notice_end", "notice_too_short", message)
 
 
+# A step's form as recorded: JSON, whose fields are the step's (steps.schemas).
+_STEP_FORM = text(
+    "SELECT form FROM case_steps"
+    " WHERE case_id = :case_id AND county_code = :county_code AND step = :step"
+)
+
+
 async def step_form(session: AsyncSession, case: LockedCase, step: str) -> dict[str, Any] | None:
-    form = await session.scalar(
-        text(
-            "SELECT form FROM case_steps"
-            " WHERE case_id = :case_id AND county_code = :county_code AND step = :step"
-        ),
-        {**case.key, "step": step},
-    )
+    """The form `step` recorded for `case` (a JSON object), None if not done."""
+    form = await session.scalar(_STEP_FORM, {**case.key, "step": step})
     return None if form is None else dict(form)
