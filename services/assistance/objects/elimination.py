@@ -20,7 +20,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.assistance.measures.lifecycle import ObjectRemoved
-from services.assistance.objects.criteria import criteria_params, criteria_sql, unmet
+from services.assistance.objects.criteria import (
+    FAILED_CRITERIA_COLUMNS,
+    FailedCriteria,
+    criteria_params,
+    criteria_sql,
+    unmet,
+)
 from services.assistance.objects.schemas import ObjectStatus
 from shared.db import fetch_one
 from shared.errors import Conflict, FieldError, Unprocessable, invalid
@@ -83,6 +89,12 @@ _ELIMINATE = text(
     " WHERE county_code = :county_code AND object_id = :object_id"
 )
 
+# One object's criteria, by the statement the worklist judges every object with.
+_CRITERIA_OF_OBJECT = text(
+    criteria_sql("o.county_code = :county_code AND o.object_id = :object_id")
+    + f"SELECT {FAILED_CRITERIA_COLUMNS} FROM criteria c"
+)
+
 _NATURAL_WAIVES = frozenset({"no_measure"})
 
 
@@ -109,20 +121,10 @@ async def unmet_criteria(
     """Every elimination criterion the object fails on `decided_on`, each judged
     on its own (services.assistance.objects.criteria); a natural elimination
     (自然消除) waives `no_measure` only."""
-    row = (
-        (
-            await session.execute(
-                text(
-                    criteria_sql("o.county_code = :county_code AND o.object_id = :object_id")
-                    + "SELECT c.* FROM criteria c"
-                ),
-                criteria_params(policy, decided_on=decided_on) | _key(obj),
-            )
-        )
-        .mappings()
-        .one()
-    )
-    return unmet(dict(row), policy, waived=_NATURAL_WAIVES if natural else frozenset())
+    params = criteria_params(policy, decided_on=decided_on) | _key(obj)
+    row = await fetch_one(session, _CRITERIA_OF_OBJECT, params, into=FailedCriteria)
+    assert row is not None  # the object exists: the caller read it
+    return unmet(row, policy, waived=_NATURAL_WAIVES if natural else frozenset())
 
 
 async def _reread(session: AsyncSession, obj: ObjectRow) -> ObjectRow:
