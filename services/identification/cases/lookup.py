@@ -20,6 +20,7 @@ from services.identification.cases.schemas import (
     DecisionOut,
 )
 from services.identification.cases.schemas import Outcome as CaseOutcome
+from services.identification.households.schemas import HouseholdCategory
 from shared.auth import Principal, Staff, row_in_scope
 from shared.catalog import CASE_STEPS
 from shared.db import SessionDep, fetch_one
@@ -63,7 +64,7 @@ class HouseholdRow:
     county_code: str
     household_id: str
     region_code: str
-    category: str
+    category: HouseholdCategory
     head_name: str
 
 
