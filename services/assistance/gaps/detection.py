@@ -230,7 +230,7 @@ async def list_gaps(
 
 # Set-based: every gap now, a notice per new (object, kind, since) (the primary
 # key makes a second run a no-op), an event per new notice, counts per kind.
-_SCAN = (
+_SCAN = text(
     gaps_sql()
     + """,
 noticed AS (
@@ -284,7 +284,7 @@ async def scan_gaps(session: AsyncSession, *, now: datetime) -> dict[str, Any]:
         "open": dict.fromkeys(GAP_KINDS, 0),
         "noticed": dict.fromkeys(GAP_KINDS, 0),
     }
-    for row in await session.execute(text(_SCAN), params):
+    for row in await session.execute(_SCAN, params):
         counts[row.counted][row.kind] = int(row.n)
     if any(counts["noticed"].values()):
         await notify(session)
