@@ -1,11 +1,11 @@
-"""A ledger reads its query's rows into the row type it declares (shared.db's
-rule: the columns are exactly the fields), so a ledger whose SQL and type
+"""A ledger reads its query's rows into the NamedTuple it declares (the
+columns are exactly its fields, in order), so a ledger whose SQL and type
 drift apart fails on its first export instead of writing shifted cells."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import pytest
 
@@ -13,8 +13,7 @@ from shared.db import RowMismatch
 from shared.ledgers import IdNumbers, Ledger, LedgerQuery, _csv_body
 
 
-@dataclass(frozen=True, slots=True)
-class Day:
+class Day(NamedTuple):
     code: str
     day: date
 
@@ -29,10 +28,10 @@ def _ledger(into: type) -> Ledger:
     )
 
 
-def _query(where: str = "true") -> LedgerQuery:
+def _query(where: str = "true", columns: str = "t.code, t.day") -> LedgerQuery:
     return LedgerQuery(
         table="(VALUES ('b', DATE '2026-01-02'), ('a', DATE '2026-01-01')) AS t(code, day)",
-        columns="t.code, t.day",
+        columns=columns,
         where=[where],
         order="t.code",
     )
@@ -48,8 +47,7 @@ async def test_each_row_is_read_into_the_ledger_row_type_then_into_cells(session
     assert lines == ["代码,日期", "a,2026-01-01", "b,2026-01-02"]
 
 
-@dataclass(frozen=True, slots=True)
-class DayAndCount:
+class DayAndCount(NamedTuple):
     code: str
     day: date
     count: int
@@ -61,3 +59,8 @@ async def test_a_row_type_the_query_does_not_fill_fails_before_any_row(session):
     # Even when no row matches: the columns are checked, not the rows.
     with pytest.raises(RowMismatch):
         await _export(session, _ledger(DayAndCount), _query("false"))
+
+
+async def test_columns_in_another_order_than_the_fields_fail_rather_than_shift(session):
+    with pytest.raises(RowMismatch, match="in order"):
+        await _export(session, _ledger(Day), _query(columns="t.day, t.code"))

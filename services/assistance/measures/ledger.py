@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.assistance.measures.lookup import measure_filters
 from shared.catalog import (
@@ -50,8 +49,7 @@ HEADERS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class MeasureLedgerRow:
+class MeasureLedgerRow(NamedTuple):
     """One measure as the measures ledger reads it."""
 
     household_id: str

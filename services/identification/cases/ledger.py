@@ -10,9 +10,8 @@ case decided after its deadline, or undecided with today past it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.identification.cases.lists import case_filters
 from shared.catalog import CASE_OUTCOMES, MONITORING_TYPES
@@ -66,8 +65,7 @@ LEFT JOIN LATERAL (
 ) st ON true"""
 
 
-@dataclass(frozen=True, slots=True)
-class CaseLedgerRow:
+class CaseLedgerRow(NamedTuple):
     """One case as the identification ledger reads it."""
 
     household_id: str

@@ -17,9 +17,8 @@ the list's filters, by village and household, in the national form's columns.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.identification.objects.monitoring_objects import object_filters
 from shared.catalog import (
@@ -68,8 +67,7 @@ _ELIMINATED = {"risk_not_eliminated": "否", "risk_eliminated": "是", "removed"
 _STARTED = ("in_progress", "completed")
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectLedgerRow:
+class ObjectLedgerRow(NamedTuple):
     """One monitoring object as the monitoring-object ledger reads it."""
 
     household_id: str

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.identification.problems.ledger import problem_filters
 from shared.catalog import PROBLEM_TYPES
@@ -34,8 +33,7 @@ HEADERS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ProblemLedgerRow:
+class ProblemLedgerRow(NamedTuple):
     """One problem as the problem ledger reads it."""
 
     type: str
