@@ -34,6 +34,7 @@ from services.identification.spot_checks.sampling import (
 from services.identification.spot_checks.schemas import SpotCheckKind, SpotCheckOut
 from services.identification.spot_checks.views import SpotCheckRow, sample_pattern, spot_check_view
 from shared.auth import Principal
+from shared.db import fetch_all
 from shared.errors import invalid
 from shared.event_types import SPOT_CHECK_DRAWN
 from shared.events import announce
@@ -95,15 +96,12 @@ async def draw_spot_check(
     elif reads_as_id_number(seed):
         raise invalid("seed", "invalid_value", "choose another seed (this one reads as an ID)")
     county, pattern = campaign.county_code, sample_pattern(campaign, principal)
-    frame = [
-        Village(**row)
-        for row in (
-            await session.execute(
-                _FRAME,
-                {"county": county, "pattern": pattern, "campaign_id": campaign.campaign_id},
-            )
-        ).mappings()
-    ]
+    frame = await fetch_all(
+        session,
+        _FRAME,
+        {"county": county, "pattern": pattern, "campaign_id": campaign.campaign_id},
+        into=Village,
+    )
     if not frame:
         raise invalid("campaign_id", "no_households", "the region has no registered households")
     policy = get_policy().screening

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identification.steps.schemas import VillageReviewIn
 from shared.clock import local_date
+from shared.db import fetch_one
 from shared.errors import Conflict, NotFound, invalid
 from shared.policy import get_policy
 
@@ -61,8 +62,8 @@ class LockedCase:
     opened_on: date
     state: str
     green_channel: bool
-    steps_done: tuple[str, ...]
-    risk_types: tuple[str, ...]
+    steps_done: list[str]
+    risk_types: list[str]
 
     @property
     def decided(self) -> bool:
@@ -82,12 +83,10 @@ _LOCK = text(
 
 async def lock_case(session: AsyncSession, case_id: uuid.UUID, county_code: str) -> LockedCase:
     params = {"case_id": case_id, "county_code": county_code}
-    row = (await session.execute(_LOCK, params)).mappings().first()
-    if row is None:
+    case = await fetch_one(session, _LOCK, params, into=LockedCase)
+    if case is None:
         raise NotFound()
-    return LockedCase(
-        **{**row, "steps_done": tuple(row["steps_done"]), "risk_types": tuple(row["risk_types"])}
-    )
+    return case
 
 
 async def begin_step(
