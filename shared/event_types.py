@@ -26,8 +26,9 @@ WARNING_EVENTS = frozenset(
     {WARNING_ACCEPTED, WARNING_UNMATCHED, WARNING_BELOW_THRESHOLD, WARNING_DISMISSED}
 )
 
-# -- feeds (aggregate: ("feed", "<department>:<warning_type>")) ----------------
-# {"department", "warning_type", "due_at", "last_push_at" | None}, once per missed due time.
+# -- feeds (aggregate: ("feed", "<department>:<warning_type>[:<population>]")) --
+# {"department", "warning_type", "population", "due_at", "last_push_at" | None}, once per
+# missed due time; population "all", or a per-population feed's (aggregate id suffixed).
 FEED_LATE = "feed.late"
 
 # -- cases (aggregate: ("case", case_id)), written by identification ----------

@@ -9,6 +9,8 @@ start-up (`PolicyError`, naming the key) instead of silently keeping a default.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -49,19 +51,37 @@ class IdentificationPolicy(_Table):
     follow_up_days: int = Field(180, ge=1)
 
 
+# A feed tracked per population (SPEC §12, Lingshou): the persons of
+# poverty-alleviated households and of households with an active monitoring
+# object (the roster's persons), and every other person. A feed not tracked
+# per population is of population "all".
+FEED_POPULATIONS = ("monitored_and_alleviated", "general")
+
+
 class FeedPolicy(_Table):
     due_soon_days: int = Field(2, ge=0)
     late_record_days: int = Field(7, ge=0)
     cadence_days: dict[str, int]
+    # Periodic types tracked per population, with each population's cadence:
+    # such a type is two feeds, each with its own due time.
+    population_cadence_days: dict[str, dict[str, int]] = {}
 
     @model_validator(mode="after")
     def _known_periodic_types(self) -> FeedPolicy:
-        for code, days in self.cadence_days.items():
+        for code, days in [
+            *self.cadence_days.items(),
+            *((c, d) for c, per in self.population_cadence_days.items() for d in per.values()),
+        ]:
             kind = WARNING_TYPES.get(code)
             if kind is None or kind.kind != "periodic":
                 raise ValueError(f"cadence for {code!r}: not a periodic warning type")
             if days < 1:
                 raise ValueError(f"cadence for {code!r} must be at least one day")
+        for code, per in self.population_cadence_days.items():
+            if set(per) != set(FEED_POPULATIONS):
+                raise ValueError(
+                    f"population cadences of {code!r} need exactly {', '.join(FEED_POPULATIONS)}"
+                )
         return self
 
 
@@ -104,6 +124,13 @@ class RosterPolicy(_Table):
         return self
 
 
+class WebhookPolicy(_Table):
+    """How long settled (delivered or failed) webhook deliveries are kept after
+    their last attempt; a pending delivery is never removed."""
+
+    delivery_retention_days: int = Field(30, ge=1)
+
+
 def _county_only() -> list[Level]:
     return ["county"]
 
@@ -137,6 +164,7 @@ class Policy(_Table):
     screening: ScreeningPolicy = ScreeningPolicy()
     red_flags: RedFlagPolicy = RedFlagPolicy()
     rosters: RosterPolicy = RosterPolicy()
+    webhooks: WebhookPolicy = WebhookPolicy()
     requests: RequestPolicy = RequestPolicy()
     years: dict[int, YearFigures]
 
@@ -194,7 +222,27 @@ def load_policy(path: Path | None = None) -> Policy:
         raise PolicyError(f"policy file {path or SHIPPED}: {_problems(exc)}") from None
 
 
+# A policy held in place of the deployment's for one run (`warnex demo`), innermost last.
+_held: list[Policy] = []
+
+
 @lru_cache(maxsize=1)
 def get_policy() -> Policy:
-    """The deployment's policy, read once per process (checked at start-up)."""
+    """The deployment's policy, read once per process (checked at start-up),
+    or the one held by `holding_policy`."""
+    if _held:
+        return _held[-1]
     return load_policy(get_settings().policy_file)
+
+
+@contextmanager
+def holding_policy(policy: Policy) -> Iterator[None]:
+    """Make `policy` the process's policy for the block; the deployment's
+    comes back after it. For a whole run (the demo's), never per request."""
+    _held.append(policy)
+    get_policy.cache_clear()
+    try:
+        yield
+    finally:
+        _held.pop()
+        get_policy.cache_clear()

@@ -9,9 +9,14 @@ opens and migrates the database, then calls it. In order:
 2. the principals whose tokens are printed at the end;
 3. eight months of the demo's past, day by day with the clock held on each
    day: manual clues months ago, six weeks of department pushes, every case
-   through its steps, assistance, assessments, risk elimination and a
-   rollback, the consumers caught up and the jobs run at every day's end;
+   through its steps, assistance, assessments, risk elimination (some
+   natural), requests up a province-level chain (a removal and a rollback
+   applied, one rejected, one pending), monthly visits, the consumers caught
+   up and the jobs run at every day's end;
 4. the screening campaign in progress (services/demo/screening.py).
+
+The whole run holds the demo's chain for requests (services/demo/workflow.py,
+deploy/policy/province-chain.toml) over the deployment's policy.
 
 Everything after the registry goes through the services' HTTP APIs
 in-process, so that every event, audit record and derived figure is the
@@ -41,10 +46,12 @@ from services.demo.report import DemoReport, gather_report
 from services.demo.screening import screening_campaign
 from services.demo.sizes import SIZES
 from services.demo.timeline import DAILY_DAYS, LANES_AT_ONCE, Timeline
+from services.demo.workflow import MonthlyVisits, Requests, demo_policy
 from shared import clock
 from shared.db import Database, get_database, use_database
 from shared.events import lock_key
 from shared.pii import PiiProtector
+from shared.policy import holding_policy
 from shared.settings import get_settings
 
 # Days before today that always run (the daily jobs, the weekly snapshots),
@@ -91,44 +98,58 @@ async def load_demo(
     use_database(own)
     driver = Driver(own, now=clock.now())
     try:
-        spec = SIZES[size]
-        registry = plan_registry(seed, spec)
-        async with own.transaction() as session:
-            # Held to the commit: a second demo started meanwhile waits, then refuses.
-            await session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key("demo", "load")}
-            )
-            await _refuse_unless_empty(session)
-            say(f"loading the registry ({spec.households * spec.counties:,} households)")
-            await load_registry(
-                session,
-                registry,
-                seed=seed,
-                size=spec,
-                protector=PiiProtector.from_secret(get_settings().secret_bytes()),
-                today=driver.today,
-            )
-        say(f"registry loaded in {time.monotonic() - started:.0f} s; now the weeks of work")
-        demo = Demo(
-            driver=driver,
-            timeline=Timeline(driver),
-            registry=registry,
-            size=spec,
-            rng=random.Random(f"warnex-demo-activity:{seed}"),
-        )
-        await issue_principals(demo)
-        await _run_the_past(demo)
-        await screening_campaign(demo)
-        spent = ", ".join(f"{k} {v:.0f} s" for k, v in demo.timeline.seconds.items())
-        say(
-            f"{demo.timeline.days_run} days, {driver.calls:,} API calls,"
-            f" {driver.settle_rounds:,} rounds of the consumers ({spent})"
-        )
-        return await gather_report(demo, seed=seed, seconds=time.monotonic() - started)
+        with holding_policy(demo_policy()):
+            return await _load(own, driver, seed=seed, size=size, say=say, started=started)
     finally:
         await driver.close()
         await own.dispose()
         use_database(previous)
+
+
+async def _load(
+    own: Database,
+    driver: Driver,
+    *,
+    seed: int,
+    size: str,
+    say: Callable[[str], None],
+    started: float,
+) -> DemoReport:
+    """The registry, the principals, the past and the report (see load_demo)."""
+    spec = SIZES[size]
+    registry = plan_registry(seed, spec)
+    async with own.transaction() as session:
+        # Held to the commit: a second demo started meanwhile waits, then refuses.
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key("demo", "load")}
+        )
+        await _refuse_unless_empty(session)
+        say(f"loading the registry ({spec.households * spec.counties:,} households)")
+        await load_registry(
+            session,
+            registry,
+            seed=seed,
+            size=spec,
+            protector=PiiProtector.from_secret(get_settings().secret_bytes()),
+            today=driver.today,
+        )
+    say(f"registry loaded in {time.monotonic() - started:.0f} s; now the weeks of work")
+    demo = Demo(
+        driver=driver,
+        timeline=Timeline(driver),
+        registry=registry,
+        size=spec,
+        rng=random.Random(f"warnex-demo-activity:{seed}"),
+    )
+    await issue_principals(demo)
+    await _run_the_past(demo)
+    await screening_campaign(demo)
+    spent = ", ".join(f"{k} {v:.0f} s" for k, v in demo.timeline.seconds.items())
+    say(
+        f"{demo.timeline.days_run} days, {driver.calls:,} API calls,"
+        f" {driver.settle_rounds:,} rounds of the consumers ({spent})"
+    )
+    return await gather_report(demo, seed=seed, seconds=time.monotonic() - started)
 
 
 def _fast_commits(db: Database) -> Database:
@@ -159,10 +180,11 @@ async def _refuse_unless_empty(session: AsyncSession) -> None:
 
 
 async def _run_the_past(demo: Demo) -> None:
-    assistance = AssistancePlanner(demo)
+    assistance = AssistancePlanner(demo, Requests(demo))
     planner = CasePlanner(demo, assistance)
     Clues(demo, planner).schedule()  # first: the pushes leave its old households alone
     Pusher(demo).schedule()
+    MonthlyVisits(demo).schedule()
     demo.timeline.every_day(planner.on_day)
     demo.timeline.every_day(assistance.on_day)
 

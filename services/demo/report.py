@@ -5,14 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import text
 
 from services.demo.context import Demo
 from services.demo.driver import bearer
+from shared.policy import get_policy
 
 # `warnex serve`'s defaults.
 SERVER = "http://127.0.0.1:8000"
+DEMO_POLICY = "deploy/policy/province-chain.toml"
+# The worklists (SPEC §12), counted through their pages as county staff see them.
+WORKLISTS = {
+    "ready_to_eliminate": "/assistance/v1/ready_to_eliminate",
+    "rollback_candidates": "/assistance/v1/rollback_candidates",
+    "follow_up": "/identification/v1/follow_up",
+}
 DOCS = ("/ingest/v1/docs", "/identification/v1/docs", "/assistance/v1/docs", "/reporting/v1/docs")
 
 _COUNTS = {
@@ -35,7 +44,15 @@ _COUNTS = {
         "SELECT monitoring_type, count(*) FROM monitoring_objects GROUP BY monitoring_type"
     ),
     "measures": "SELECT status, count(*) FROM measures GROUP BY status",
+    "natural_eliminations": (
+        "SELECT 'natural', count(*) FROM monitoring_objects WHERE eliminated_naturally"
+    ),
+    "requests": "SELECT kind || ' ' || status, count(*) FROM object_requests GROUP BY 1",
     "assessments": "SELECT kind, count(*) FROM assessments GROUP BY kind",
+    "monthly_visits": (
+        "SELECT CASE WHEN new_risk THEN 'new_risk' ELSE 'routine' END, count(*)"
+        " FROM household_visits GROUP BY 1"
+    ),
     "events": "SELECT 'events', count(*) FROM events",
 }
 
@@ -48,6 +65,8 @@ class DemoReport:
     calls: int
     counts: dict[str, dict[str, int]]
     feeds: dict[str, int]
+    worklists: dict[str, int] = field(default_factory=dict)
+    chain: list[str] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
@@ -58,6 +77,11 @@ class DemoReport:
             detail = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
             out.append(f"  {name}: {total:,}" + (f" ({detail})" if len(counts) > 1 else ""))
         out.append("  feeds: " + ", ".join(f"{k} {v}" for k, v in sorted(self.feeds.items())))
+        out.append("  worklists: " + ", ".join(f"{k} {v:,}" for k, v in self.worklists.items()))
+        out += [
+            f"  requests went up {' → '.join(self.chain)} (the demo policy, {DEMO_POLICY});",
+            f"  serve with WARNEX_POLICY_FILE={DEMO_POLICY} for new ones to do the same",
+        ]
         out += [
             "",
             "Try it: start the services with `warnex serve`, then open",
@@ -66,6 +90,8 @@ class DemoReport:
             "  and call the API with a token, e.g.",
             f'  curl -H "Authorization: Bearer $TOKEN" \\\n'
             f'    "{SERVER}/identification/v1/cases?state=overdue"',
+            "  (likewise /identification/v1/requests?status=pending, /identification/v1/follow_up,",
+            "  /assistance/v1/ready_to_eliminate, /assistance/v1/rollback_candidates)",
             "",
             "Tokens (each a role or a department; keep them like passwords):",
         ]
@@ -86,6 +112,10 @@ async def gather_report(demo: Demo, *, seed: int, seconds: float) -> DemoReport:
     states: dict[str, int] = {}
     for item in feeds["items"]:
         states[item["state"]] = states.get(item["state"], 0) + 1
+    worklists = {
+        name: await _count_pages(demo, path, bearer(county_token))
+        for name, path in WORKLISTS.items()
+    }
     return DemoReport(
         seed=seed,
         size=demo.size.name,
@@ -93,5 +123,18 @@ async def gather_report(demo: Demo, *, seed: int, seconds: float) -> DemoReport:
         calls=demo.driver.calls,
         counts=counts,
         feeds=states,
+        worklists=worklists,
+        chain=get_policy().requests.chain("rollback"),
         tokens=dict(demo.tokens),
     )
+
+
+async def _count_pages(demo: Demo, path: str, who: dict[str, str]) -> int:
+    """Items of a keyset-paged list, page after page."""
+    total, params = 0, {"limit": "500"}
+    while True:
+        page = await demo.driver.call("GET", f"{path}?{urlencode(params)}", who)
+        total += len(page["items"])
+        if page["next_cursor"] is None:
+            return total
+        params["cursor"] = page["next_cursor"]

@@ -30,8 +30,10 @@ from services.warning_ingest import matching
 from services.warning_ingest.records import CheckedRecord
 from shared import bulk_load
 from shared.errors import FieldError
+from shared.feeds import ALL, IN_MONITORED_OR_ALLEVIATED, per_population_types
 from shared.idcard import mask_id_number
 from shared.pii import PiiProtector
+from shared.policy import FEED_POPULATIONS
 
 _TABLES = {
     "ingest_stage": (
@@ -247,6 +249,15 @@ FROM ingest_stage s
 JOIN warning_sources ws ON ws.department = $1 AND ws.source_record_id = s.source_record_id
 """
 _PUSHED_TYPES = "SELECT DISTINCT warning_type FROM ingest_stage"
+# Whether the chunk holds a record of type $1 of a monitored or alleviated
+# person, and one of anyone else: each stops at its first such record.
+_PUSHED_POPULATIONS = (
+    "SELECT EXISTS (SELECT 1 FROM ingest_stage s WHERE s.warning_type = $1 AND "
+    + IN_MONITORED_OR_ALLEVIATED.format(id_hash="s.id_hash")
+    + "), EXISTS (SELECT 1 FROM ingest_stage s WHERE s.warning_type = $1 AND NOT "
+    + IN_MONITORED_OR_ALLEVIATED.format(id_hash="s.id_hash")
+    + ")"
+)
 _RECEIPT = """
 SELECT coalesce(jsonb_agg(entry ORDER BY idx), '[]'::jsonb)::text FROM (
     SELECT idx, jsonb_build_object('index', idx, 'source_record_id', source_record_id,
@@ -277,7 +288,7 @@ class Stage:
         self.driver = stage.driver
         self.regions_loaded = regions_loaded
         self.accepted = 0
-        self.pushed_types: set[str] = set()
+        self.pushed_feeds: set[tuple[str, str]] = set()
 
     @classmethod
     async def open(cls, session: AsyncSession) -> Stage:
@@ -310,7 +321,7 @@ class Stage:
             await driver.execute(_REJECT_UNKNOWN_REGIONS, _UNKNOWN_REGION)
         if params is None or not rows:
             return
-        self.pushed_types.update(r[0] for r in await driver.fetch(_PUSHED_TYPES))
+        await self._note_pushed_feeds()
         stored = await self.session.scalar(text(_STORE), params.values)
         self.accepted += int(stored or 0)
         if chunk.first_index:
@@ -323,6 +334,22 @@ class Stage:
             )
         if full_receipt:
             await driver.execute(_RECEIPT_ENTRIES, params.department)
+
+    async def _note_pushed_feeds(self) -> None:
+        """Add the feeds (warning_type, population) the chunk's records push: an
+        ordinary type's `all`; a per-population type's populations (shared/feeds.py)
+        found among its records' persons, asked only while one is still missing."""
+        per_population = set(per_population_types())
+        for (warning_type,) in await self.driver.fetch(_PUSHED_TYPES):
+            if warning_type not in per_population:
+                self.pushed_feeds.add((warning_type, ALL))
+                continue
+            if all((warning_type, p) in self.pushed_feeds for p in FEED_POPULATIONS):
+                continue
+            [(monitored, general)] = await self.driver.fetch(_PUSHED_POPULATIONS, warning_type)
+            for population, found in zip(FEED_POPULATIONS, (monitored, general), strict=True):
+                if found:
+                    self.pushed_feeds.add((warning_type, population))
 
     async def rejected(self) -> list[tuple[int, str | None, list[dict[str, str]]]]:
         rows = await self.driver.fetch(

@@ -160,10 +160,17 @@ class FeedPush(SQLModel, table=True):
     for every periodic type of its department)."""
 
     __tablename__ = "feed_pushes"
-    __table_args__ = (Index("ix_feed_pushes_latest", "department", "warning_type", "pushed_at"),)
+    __table_args__ = (
+        Index("ix_feed_pushes_latest", "department", "warning_type", "population", "pushed_at"),
+    )
 
     batch_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))
     warning_type: str = Field(sa_column=Column(_Code, primary_key=True))
+    # `all`, or for a type tracked per population (shared/feeds.py) the
+    # population whose records the batch held (both for a zero report).
+    population: str = Field(
+        default="all", sa_column=Column(_Code, primary_key=True, server_default="all")
+    )
     department: str = Field(sa_column=Column(_Code, nullable=False))
     pushed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     period_end: date = Field(sa_column=Column(Date, nullable=False))
@@ -176,5 +183,8 @@ class FeedLateNotice(SQLModel, table=True):
 
     department: str = Field(sa_column=Column(_Code, primary_key=True))
     warning_type: str = Field(sa_column=Column(_Code, primary_key=True))
+    population: str = Field(
+        default="all", sa_column=Column(_Code, primary_key=True, server_default="all")
+    )
     due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
     noticed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

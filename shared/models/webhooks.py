@@ -65,6 +65,12 @@ class WebhookDelivery(SQLModel, table=True):
         ),
         # The list: a subscription's deliveries in the order they were made.
         Index("ix_webhook_deliveries_list", "subscription_id", "seq"),
+        # Retention: settled deliveries, oldest last attempt first.
+        Index(
+            "ix_webhook_deliveries_settled",
+            "last_attempt_at",
+            postgresql_where=text("status <> 'pending'"),
+        ),
     )
 
     delivery_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))

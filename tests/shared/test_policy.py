@@ -51,3 +51,31 @@ def _figures(line: int) -> dict[str, int]:
         "medical_threshold_general_yuan": 18684,
         "medical_threshold_alleviated_yuan": 9342,
     }
+
+
+def test_shipped_policy_tracks_medical_expense_per_population_and_keeps_deliveries_30_days():
+    policy = load_policy(SHIPPED)
+    assert policy.feeds.population_cadence_days == {
+        "high_medical_expense": {"monitored_and_alleviated": 10, "general": 30}
+    }
+    assert policy.webhooks.delivery_retention_days == 30
+
+
+@pytest.mark.parametrize(
+    "per_population",
+    [
+        {"disaster": {"monitored_and_alleviated": 10, "general": 30}},  # not periodic
+        {"high_medical_expense": {"monitored_and_alleviated": 10}},  # a population missing
+        {"high_medical_expense": {"monitored_and_alleviated": 10, "general": 30, "x": 5}},
+        {"high_medical_expense": {"monitored_and_alleviated": 0, "general": 30}},
+    ],
+    ids=str,
+)
+def test_population_cadences_name_both_populations_of_a_periodic_type(per_population):
+    with pytest.raises(ValidationError):
+        Policy.model_validate(
+            {
+                "feeds": {"cadence_days": {}, "population_cadence_days": per_population},
+                "years": {2022: _figures(1)},
+            }
+        )

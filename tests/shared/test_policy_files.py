@@ -11,7 +11,15 @@ import pytest
 from typer.testing import CliRunner
 
 from shared import cli
-from shared.policy import SHIPPED, PolicyError, get_policy, load_policy, merged
+from shared.policy import (
+    SHIPPED,
+    PolicyError,
+    RequestPolicy,
+    get_policy,
+    holding_policy,
+    load_policy,
+    merged,
+)
 from shared.settings import reset_settings
 from tests.services.identification.requests.request_helpers import requests_policy
 
@@ -103,3 +111,23 @@ def test_serve_refuses_to_start_on_a_bad_policy(
     result = CliRunner().invoke(cli.app, ["serve", "--port", "1"])
     assert result.exit_code == 2, result.output
     assert "requests.removal" in result.output
+
+
+def test_a_held_policy_applies_for_its_block_only(forget_policy: None) -> None:
+    deployment = get_policy()
+    chain: list = ["county", "city", "province"]
+    held = deployment.model_copy(update={"requests": RequestPolicy(rollback=chain, removal=chain)})
+    with pytest.raises(RuntimeError), holding_policy(held):
+        assert get_policy().requests.chain("removal") == chain
+        raise RuntimeError("the run failed")
+    assert get_policy().requests.chain("removal") == ["county"]
+    assert get_policy() == deployment
+
+
+def test_the_documented_province_chain_file_loads_over_the_shipped_policy() -> None:
+    path = Path(__file__).parents[2] / "deploy" / "policy" / "province-chain.toml"
+    policy = load_policy(path)
+    for kind in ("rollback", "removal"):
+        assert policy.requests.chain(kind) == ["county", "city", "province"]
+    shipped = load_policy(SHIPPED)
+    assert policy.model_dump(exclude={"requests"}) == shipped.model_dump(exclude={"requests"})

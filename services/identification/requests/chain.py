@@ -92,12 +92,17 @@ async def file_request(
     today: date,
 ) -> RequestRow:
     """File a pending request with the policy's chain for `kind`; audited,
-    `request.filed`. 422 `date_in_future`; 409 `invalid_status` (a removed
+    `request.filed`. 422 `date_in_future`, `before_elimination` (a rollback
+    requested before the object's elimination); 409 `invalid_status` (a removed
     object, or a rollback of one not `risk_eliminated`); 409 `request_pending`."""
     _not_after_today("requested_on", requested_on, today)
     # Held to the transaction's end: a concurrent change of the object waits.
     locked = await _lock_object(session, county_code=obj.county_code, object_id=obj.object_id)
     check_status(locked, kind)
+    eliminated_on = locked.eliminated_on  # set: check_status let only an eliminated one by
+    if kind == "rollback" and eliminated_on is not None and requested_on < eliminated_on:
+        message = "requested_on must not be before the object's eliminated_on"
+        raise invalid("requested_on", "before_elimination", message)
     await check_none_pending(session, locked)
     chain = [
         {

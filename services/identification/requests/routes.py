@@ -49,7 +49,10 @@ def _out(row: RequestRow) -> RequestOut:
     summary="File a rollback (风险消除回退) or removal (清退) request (township or county staff)",
     responses={
         409: {"description": "request_pending, or invalid_status for the object's status"},
-        422: {"description": "requested_on in the future (date_in_future) or out of range"},
+        422: {
+            "description": "requested_on in the future (date_in_future), before the"
+            " object's elimination for a rollback (before_elimination), or out of range"
+        },
     },
 )
 async def post_request(

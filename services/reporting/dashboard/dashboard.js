@@ -359,6 +359,9 @@ function fillFlags(flags) {
   }
 }
 
+// A feed tracked per population (high_medical_expense, SPEC §12) is one cell per population.
+const POPULATION_LABELS = { monitored_and_alleviated: "脱贫和监测人口", general: "其他人口" };
+
 function fillFeeds(items) {
   const { departments, warning_types: types, feed_states: states } = state.labels;
   for (const node of document.querySelectorAll("[data-state-label]")) {
@@ -379,15 +382,17 @@ function fillFeeds(items) {
           "div",
           { class: "cells" },
           ...feeds.map((f) => {
-            const key = `compliance.${f.department}.${f.warning_type}`;
+            const pop = f.population && f.population !== "all" ? f.population : null;
+            const key = `compliance.${f.department}.${f.warning_type}${pop ? `.${pop}` : ""}`;
+            const typeLabel = `${types[f.warning_type] ?? f.warning_type}${pop ? `（${POPULATION_LABELS[pop] ?? pop}）` : ""}`;
             return el(
               "div",
               {
                 class: `cell ${f.state}`,
                 "data-state": f.state,
-                title: `${types[f.warning_type]}：${states[f.state]}${f.last_push_at ? `，最近推送 ${f.last_push_at.slice(0, 10)}` : ""}`,
+                title: `${typeLabel}：${states[f.state]}${f.last_push_at ? `，最近推送 ${f.last_push_at.slice(0, 10)}` : ""}`,
               },
-              el("span", { class: "type", text: types[f.warning_type] ?? f.warning_type }),
+              el("span", { class: "type", text: typeLabel }),
               figure(`${key}.state`, states[f.state], "span", { class: "state" }),
               el(
                 "span",

@@ -1,6 +1,7 @@
 """Feed compliance over a period (SPEC §6, feed compliance; API.md `GET /feeds`).
 
-Every periodic feed of the catalog (as `/ingest/v1/feeds` lists them) with its
+Every periodic feed of the catalog (as `/ingest/v1/feeds` lists them, a type
+tracked per population once per population, shared/feeds.py) with its
 state as of now (rolling: next_due_at = last push + cadence, the shared
 `feed_state`) and, over the period, its compliance:
 
@@ -28,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting.figures import Period
-from shared.feeds import feed_state, periodic_feeds
+from shared.feeds import feed_arrays, feed_state, periodic_feeds
 from shared.policy import get_policy
 from shared.settings import get_settings
 
@@ -38,8 +39,8 @@ _COMPLIANCE = text(
     """
 WITH f AS (
     SELECT * FROM unnest(CAST(:departments AS text[]), CAST(:types AS text[]),
-                         CAST(:cadences AS integer[]))
-           WITH ORDINALITY AS f(department, warning_type, cadence, ord)
+                         CAST(:populations AS text[]), CAST(:cadences AS integer[]))
+           WITH ORDINALITY AS f(department, warning_type, population, cadence, ord)
 ), w AS (
     SELECT f.ord,
            (CAST(:date_from AS date) + k * f.cadence) AS starts,
@@ -49,19 +50,21 @@ WITH f AS (
         0, (CAST(:last_day AS date) - CAST(:date_from AS date) + 1) / f.cadence - 1
     ) AS g(k)
 )
-SELECT f.department, f.warning_type,
+SELECT f.department, f.warning_type, f.population,
        (SELECT max(fp.pushed_at) FROM feed_pushes fp
-        WHERE fp.department = f.department AND fp.warning_type = f.warning_type)
+        WHERE fp.department = f.department AND fp.warning_type = f.warning_type
+          AND fp.population = f.population)
            AS last_push_at,
        count(w.starts) AS expected_pushes,
        count(w.starts) FILTER (WHERE EXISTS (
            SELECT 1 FROM feed_pushes fp
            WHERE fp.department = f.department AND fp.warning_type = f.warning_type
+             AND fp.population = f.population
              AND fp.pushed_at >= CAST(w.starts AS timestamp) AT TIME ZONE CAST(:zone AS text)
              AND fp.pushed_at < CAST(w.ends AS timestamp) AT TIME ZONE CAST(:zone AS text)
        )) AS on_time_pushes
 FROM f LEFT JOIN w ON w.ord = f.ord
-GROUP BY f.ord, f.department, f.warning_type
+GROUP BY f.ord, f.department, f.warning_type, f.population
 ORDER BY f.ord
 """
 )
@@ -76,19 +79,17 @@ async def feed_compliance(
     rows = await session.execute(
         _COMPLIANCE,
         {
-            "departments": [f.department for f in feeds],
-            "types": [f.warning_type for f in feeds],
-            "cadences": [f.cadence_days for f in feeds],
+            **feed_arrays(feeds),
             "date_from": period.date_from,
             "last_day": min(period.date_to, today),
             "zone": get_settings().timezone,
         },
     )
-    by_feed = {(r.department, r.warning_type): r for r in rows}
+    by_feed = {(r.department, r.warning_type, r.population): r for r in rows}
     due_soon_days = get_policy().feeds.due_soon_days
     items = []
     for feed in feeds:
-        row = by_feed[(feed.department, feed.warning_type)]
+        row = by_feed[(feed.department, feed.warning_type, feed.population)]
         next_due_at, state = feed_state(
             last_push_at=row.last_push_at,
             cadence_days=feed.cadence_days,
@@ -100,6 +101,7 @@ async def feed_compliance(
             {
                 "department": feed.department,
                 "warning_type": feed.warning_type,
+                "population": feed.population,
                 "cadence_days": feed.cadence_days,
                 "last_push_at": row.last_push_at,
                 "next_due_at": next_due_at,

@@ -8,12 +8,15 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from services.reporting.overview.schemas import PeriodOut
-from shared.feeds import FeedStateCode
+from shared.feeds import FeedStateCode, Population
 
 
 class FeedComplianceOut(BaseModel):
     department: str
     warning_type: str
+    population: Population = Field(
+        description="`all`, or for high_medical_expense `monitored_and_alleviated` or `general`"
+    )
     cadence_days: int | None = Field(description="Null if the policy sets no cadence")
     last_push_at: datetime | None
     next_due_at: datetime | None = Field(description="last_push_at + cadence_days")

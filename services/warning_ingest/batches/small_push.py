@@ -35,8 +35,8 @@ from services.warning_ingest.staging import (
     store_ctes,
 )
 from shared import audit
-from shared.catalog import WARNING_TYPES, types_of
 from shared.events import CHANNEL
+from shared.feeds import feed_push_params
 from shared.pii import PiiProtector
 from shared.policy import Policy
 
@@ -222,7 +222,10 @@ async def store_push(
         rows = [r for r in rows if r[0] not in unknown]
     if rejects and push.atomic:
         batches.refuse_atomic([(idx, srid, _as_stored(errors)) for idx, srid, errors in rejects])
-    pushed = [t.code for t in types_of(department)] if not records else {r[3] for r in rows}
+    # The feeds pushed: the records' types, per population where the policy says.
+    feeds = feed_push_params(
+        department, zero_report=not records, records=((r[3], r[4]) for r in rows)
+    )
     period_end = push.period_end or today
     counts = {
         "record_count": len(records),
@@ -241,7 +244,7 @@ async def store_push(
             "received_at": now,
             "period_end": period_end,
             "atomic": push.atomic,
-            "types": sorted(t for t in pushed if WARNING_TYPES[t].kind == "periodic"),
+            **feeds,
             "r_idx": [r[0] for r in rows],
             "r_source_record_id": [r[2] for r in rows],
             "r_warning_id": [r[1] for r in rows],

@@ -26,9 +26,10 @@ from services.warning_ingest.records import check_record, source_record_id_of
 from services.warning_ingest.staging import Chunk, Stage, StoreParams, errors_json
 from shared import audit
 from shared.bulk_load import OverlappedWrites
-from shared.catalog import EVENT_DATED_TYPES, WARNING_TYPES, types_of
+from shared.catalog import EVENT_DATED_TYPES
 from shared.errors import Conflict, FieldError, Unprocessable
 from shared.events import lock_key, notify
+from shared.feeds import FEED_PUSH_ROWS, feed_push_params
 from shared.pii import PiiProtector
 from shared.policy import Policy
 from shared.regions import region_level
@@ -62,10 +63,11 @@ class Pusher:
     region_code: str | None = None
 
 
-_FEED_PUSHES = """
-INSERT INTO feed_pushes (batch_id, warning_type, department, pushed_at, period_end)
-SELECT :batch_id, t, :department, :received_at, :period_end
-FROM unnest(CAST(:types AS text[])) AS t
+# The feeds pushed (shared/feeds.py: per population where the policy says).
+_FEED_PUSHES = f"""
+INSERT INTO feed_pushes (batch_id, warning_type, population, department, pushed_at, period_end)
+SELECT :batch_id, f.warning_type, f.population, :department, :received_at, :period_end
+FROM ({FEED_PUSH_ROWS}) AS f
 """
 _INSERT_BATCH = """
 INSERT INTO ingest_batches (batch_id, department, client_id, idempotency_key, body_hash,
@@ -214,12 +216,11 @@ async def store_batch(
     rejected = await stage.rejected_count()
     if rejected and push.atomic:
         refuse_atomic(await stage.rejected())
-    pushed = (
-        [t.code for t in types_of(pusher.department)] if record_count == 0 else stage.pushed_types
+    feeds = feed_push_params(
+        pusher.department, zero_report=record_count == 0, seen=stage.pushed_feeds
     )
-    periodic = sorted(t for t in pushed if WARNING_TYPES[t].kind == "periodic")
     period_end = push.period_end or today
-    if periodic:
+    if feeds["types"]:
         await session.execute(
             text(_FEED_PUSHES),
             {
@@ -227,7 +228,7 @@ async def store_batch(
                 "department": pusher.department,
                 "received_at": now,
                 "period_end": period_end,
-                "types": periodic,
+                **feeds,
             },
         )
     counts = {

@@ -27,7 +27,7 @@ from shared.audit import NATIONAL
 from shared.catalog import DEPARTMENTS, WARNING_TYPES, types_of
 from shared.event_types import FEED_LATE
 from shared.events import notify
-from shared.feeds import FeedStateCode, feed_states, periodic_feeds
+from shared.feeds import FeedStateCode, feed_arrays, feed_states, periodic_feeds
 from shared.policy import get_policy
 
 LATE_RECORDS_WINDOW = timedelta(days=30)
@@ -40,6 +40,7 @@ class FeedStatus:
     department_label: str
     warning_type: str
     warning_type_label: str
+    population: str
     cadence_days: int | None
     last_push_at: datetime | None
     next_due_at: datetime | None
@@ -84,6 +85,7 @@ async def feed_report(
             department_label=DEPARTMENTS[s.feed.department],
             warning_type=s.feed.warning_type,
             warning_type_label=WARNING_TYPES[s.feed.warning_type].label,
+            population=s.feed.population,
             cadence_days=s.feed.cadence_days,
             last_push_at=s.last_push_at,
             next_due_at=s.next_due_at,
@@ -116,29 +118,35 @@ def _late_rows(late: dict[tuple[str, str], int], department: str | None) -> list
 
 # Set-based, in one statement: the feeds past due, a notice per missed due time
 # (the primary key makes a second run a no-op), and an event per new notice.
+# A feed is (department, warning_type, population): a per-population type's
+# populations are due apart (shared/feeds.py).
 # The due time is last push + cadence * 24 hours, as in feed_state: absolute
 # hours, not calendar days, so the session's time zone cannot shift it.
 _SCAN = text(
     "WITH feeds AS ("
-    "  SELECT f.department, f.warning_type, p.last_push_at,"
+    "  SELECT f.department, f.warning_type, f.population, p.last_push_at,"
     "         p.last_push_at + f.cadence_days * interval '24 hours' AS due_at"
     "  FROM unnest(CAST(:departments AS text[]), CAST(:types AS text[]),"
-    "              CAST(:cadences AS int[])) AS f(department, warning_type, cadence_days)"
+    "              CAST(:populations AS text[]), CAST(:cadences AS int[]))"
+    "       AS f(department, warning_type, population, cadence_days)"
     "  CROSS JOIN LATERAL ("
     "    SELECT max(fp.pushed_at) AS last_push_at FROM feed_pushes fp"
     "    WHERE fp.department = f.department AND fp.warning_type = f.warning_type"
+    "      AND fp.population = f.population"
     "  ) p"
     "), late AS (SELECT * FROM feeds WHERE due_at < :now),"
     " noticed AS ("
-    "  INSERT INTO feed_late_notices (department, warning_type, due_at, noticed_at)"
-    "  SELECT department, warning_type, due_at, :now FROM late"
-    "  ON CONFLICT DO NOTHING RETURNING department, warning_type, due_at"
+    "  INSERT INTO feed_late_notices (department, warning_type, population, due_at, noticed_at)"
+    "  SELECT department, warning_type, population, due_at, :now FROM late"
+    "  ON CONFLICT DO NOTHING RETURNING department, warning_type, population, due_at"
     "), emitted AS ("
     "  INSERT INTO events (county_code, type, aggregate_type, aggregate_id, actor, payload)"
-    "  SELECT :county, :type, 'feed', n.department || ':' || n.warning_type, :actor,"
+    "  SELECT :county, :type, 'feed', n.department || ':' || n.warning_type"
+    "         || CASE WHEN n.population = 'all' THEN '' ELSE ':' || n.population END, :actor,"
     "         jsonb_build_object('department', n.department, 'warning_type', n.warning_type,"
+    "                            'population', n.population,"
     "                            'due_at', n.due_at, 'last_push_at', l.last_push_at)"
-    "  FROM noticed n JOIN late l USING (department, warning_type)"
+    "  FROM noticed n JOIN late l USING (department, warning_type, population)"
     "  RETURNING 1"
     ")"
     " SELECT (SELECT count(*) FROM late) AS late_feeds, (SELECT count(*) FROM emitted) AS noticed"
@@ -157,9 +165,7 @@ async def scan_feeds(session: AsyncSession, *, now: datetime) -> dict[str, Any]:
         await session.execute(
             _SCAN,
             {
-                "departments": [f.department for f in feeds],
-                "types": [f.warning_type for f in feeds],
-                "cadences": [f.cadence_days for f in feeds],
+                **feed_arrays(feeds),
                 "now": now,
                 "county": NATIONAL,  # feeds belong to no place
                 "type": FEED_LATE,

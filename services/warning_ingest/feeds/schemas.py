@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from shared.feeds import FeedStateCode
+from shared.feeds import FeedStateCode, Population
 
 
 class FeedOut(BaseModel):
@@ -17,6 +17,10 @@ class FeedOut(BaseModel):
     department_label: str
     warning_type: str
     warning_type_label: str
+    population: Population = Field(
+        description="`all`; for a type tracked per population (high_medical_expense) "
+        "`monitored_and_alleviated` or `general`, each a feed with its own cadence"
+    )
     cadence_days: int | None = Field(
         description="Days between pushes; null if the policy sets no cadence for the type"
     )

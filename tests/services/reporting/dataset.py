@@ -322,16 +322,18 @@ FROM (VALUES
 
 # Feeds belong to no place. At NOW (2026-11-23T02:00Z), with the shipped cadences:
 # batch department / type                      pushed_at (UTC)  state at NOW
-# F1    medical_insurance / high_medical_expense 2026-11-10 02:00
+# F1    medical_insurance / high_medical_expense 2026-11-10 02:00   (monitored_and_alleviated)
 # F2    medical_insurance / high_medical_expense 2026-11-20 02:00 due 11-30 02:00: on_time
 # F3    civil_affairs / dibao                    2026-10-20 00:00
 # F4    civil_affairs / dibao                    2026-11-09 12:00 due 11-24 12:00: due_soon
 # F5    housing / unsafe_housing                 2026-11-01 00:00 due 11-16 00:00: late
-# The other nine periodic feeds were never pushed. No ingest_batches rows are written.
+# The other ten periodic feeds (the general population's high_medical_expense
+# among them) were never pushed. No ingest_batches rows are written.
 _FEED_PUSHES = """
-INSERT INTO feed_pushes (batch_id, warning_type, department, pushed_at, period_end)
-SELECT CAST('f0000000-0000-0000-0000-0000000000' || p.n AS uuid), p.type, p.department,
-       CAST(p.pushed_at AS timestamptz), CAST(p.pushed_at AS date) - 1
+INSERT INTO feed_pushes (batch_id, warning_type, population, department, pushed_at, period_end)
+SELECT CAST('f0000000-0000-0000-0000-0000000000' || p.n AS uuid), p.type,
+       CASE p.type WHEN 'high_medical_expense' THEN 'monitored_and_alleviated' ELSE 'all' END,
+       p.department, CAST(p.pushed_at AS timestamptz), CAST(p.pushed_at AS date) - 1
 FROM (VALUES
   ('01', 'medical_insurance', 'high_medical_expense', '2026-11-10T02:00:00Z'),
   ('02', 'medical_insurance', 'high_medical_expense', '2026-11-20T02:00:00Z'),

@@ -85,6 +85,20 @@ async def test_a_request_dated_in_the_future_or_out_of_range_is_refused(
     assert await events(session) == [] and await _requests(session) == []
 
 
+async def test_a_rollback_requested_before_the_elimination_is_refused(client, session, township):
+    # The object's risk was eliminated on 2026-11-01.
+    object_id = await add_object(session, "H-1", status="risk_eliminated")
+    before = await object_row(session, object_id)
+    refused = await file(client, object_id, township, requested_on="2026-10-31")
+    assert (refused.status_code, code(refused)) == (422, "before_elimination")
+    assert refused.json()["errors"][0]["field"] == "requested_on"
+    assert await events(session) == [] and await _requests(session) == []
+    assert await object_row(session, object_id) == before
+    # The day of the elimination itself is a valid request date.
+    same_day = await file(client, object_id, township, requested_on="2026-11-01")
+    assert same_day.status_code == 201, same_day.text
+
+
 @pytest.mark.parametrize(
     ("decided_on", "expected"),
     [("2026-11-24", "date_in_future"), ("2026-11-19", "before_request")],

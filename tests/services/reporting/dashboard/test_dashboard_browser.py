@@ -220,6 +220,8 @@ def _expected(
         want[f"red_flags.high_ratio_regions.{r['region_code']}.ratio"] = _rate(r["ratio"], 2)
     for f in feeds["items"]:
         key = f"compliance.{f['department']}.{f['warning_type']}"
+        if f["population"] != "all":  # a feed per population (high_medical_expense)
+            key += f".{f['population']}"
         want[f"{key}.state"] = labels["feed_states"][f["state"]]
         want[f"{key}.on_time_rate"] = _rate(f["on_time_rate"])
         want[f"{key}.on_time_pushes"] = _int(f["on_time_pushes"])

@@ -23,6 +23,9 @@ from tests.services.reporting.dataset import (
 
 FEEDS = "/reporting/v1/feeds"
 PERIODIC = {(t.department, t.code) for t in WARNING_TYPES.values() if t.kind == "periodic"}
+# high_medical_expense is two feeds (SPEC §12): F1 and F2 are the first's.
+MEDICAL = ("medical_insurance", "high_medical_expense", "monitored_and_alleviated")
+GENERAL = ("medical_insurance", "high_medical_expense", "general")
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +48,13 @@ async def _rows(client, headers, **params) -> dict[tuple[str, str], dict]:
     response = await client.get(FEEDS, params=params, headers=headers)
     assert response.status_code == 200, response.text
     items = response.json()["items"]
-    return {(r["department"], r["warning_type"]): r for r in items}
+    return {_key(r): r for r in items}
+
+
+def _key(row: dict) -> tuple:
+    # A feed of population "all" by (department, type); a per-population one with it.
+    key = (row["department"], row["warning_type"])
+    return key if row["population"] == "all" else (*key, row["population"])
 
 
 def _compliance(row: dict) -> tuple:
@@ -57,14 +66,18 @@ async def test_every_department_and_periodic_type_is_listed(session, client, dat
     assert response.status_code == 200
     body = response.json()
     assert body["period"] == {"date_from": "2026-01-01", "date_to": "2026-11-23"}
-    keys = [(r["department"], r["warning_type"]) for r in body["items"]]
-    assert len(keys) == len(PERIODIC) == 12
-    assert set(keys) == PERIODIC
+    keys = [_key(r) for r in body["items"]]
+    assert len(keys) == len(PERIODIC) + 1 == 13  # high_medical_expense twice
+    assert {k[:2] for k in keys} == PERIODIC
+    assert {k[2] for k in keys if len(k) == 3} == {"monitored_and_alleviated", "general"}
+    general = body["items"][keys.index(GENERAL)]
+    assert (general["state"], general["cadence_days"]) == ("never_pushed", 30)
+    assert body["items"][keys.index(MEDICAL)]["cadence_days"] == 10
     states = {k: r["state"] for k, r in zip(keys, body["items"], strict=True)}
-    assert states[("medical_insurance", "high_medical_expense")] == "on_time"
+    assert states[MEDICAL] == "on_time"
     assert states[("civil_affairs", "dibao")] == "due_soon"
     assert states[("housing", "unsafe_housing")] == "late"
-    assert sum(s == "never_pushed" for s in states.values()) == 9
+    assert sum(s == "never_pushed" for s in states.values()) == 10
     dibao = body["items"][keys.index(("civil_affairs", "dibao"))]
     assert dibao["cadence_days"] == 15
     assert dibao["last_push_at"] == "2026-11-09T12:00:00Z"
@@ -81,7 +94,7 @@ async def test_compliance_counts_windows_with_a_push(session, client, data):
     # tekun (15 d), never pushed: 0 of 3.
     rows = await _rows(client, await _user(session), date_from="2026-10-01")
     assert _compliance(rows[("civil_affairs", "dibao")]) == (3, 2, 0.6667)
-    assert _compliance(rows[("medical_insurance", "high_medical_expense")]) == (5, 1, 0.2)
+    assert _compliance(rows[MEDICAL]) == (5, 1, 0.2)
     assert _compliance(rows[("housing", "unsafe_housing")]) == (3, 1, 0.3333)
     assert _compliance(rows[("civil_affairs", "tekun")]) == (3, 0, 0.0)
 
@@ -110,7 +123,7 @@ async def test_november_every_expected_window_was_pushed(session, client, data):
     # 2026-11-01..11-23, 23 days: high_medical_expense 2 windows (F1, F2), dibao and
     # unsafe_housing 1 window (11-01..11-15: F4, F5).
     rows = await _rows(client, await _user(session), date_from="2026-11-01")
-    assert _compliance(rows[("medical_insurance", "high_medical_expense")]) == (2, 2, 1.0)
+    assert _compliance(rows[MEDICAL]) == (2, 2, 1.0)
     assert _compliance(rows[("civil_affairs", "dibao")]) == (1, 1, 1.0)
     assert _compliance(rows[("housing", "unsafe_housing")]) == (1, 1, 1.0)
 
@@ -118,7 +131,7 @@ async def test_november_every_expected_window_was_pushed(session, client, data):
 async def test_windows_not_ended_by_today_are_not_expected(session, client, data):
     # date_to in the future counts only up to today: as in November.
     rows = await _rows(client, await _user(session), date_from="2026-11-01", date_to="2026-12-31")
-    assert _compliance(rows[("medical_insurance", "high_medical_expense")]) == (2, 2, 1.0)
+    assert _compliance(rows[MEDICAL]) == (2, 2, 1.0)
 
 
 @pytest.mark.parametrize(
@@ -131,7 +144,7 @@ async def test_a_period_shorter_than_a_cadence_expects_nothing(
     # in which F2 was pushed).
     rows = await _rows(client, await _user(session), date_from=date_from, date_to=date_to)
     assert _compliance(rows[("civil_affairs", "dibao")]) == (0, 0, None)
-    medical = _compliance(rows[("medical_insurance", "high_medical_expense")])
+    medical = _compliance(rows[MEDICAL])
     assert medical == ((0, 0, None) if date_from == date_to else (1, 1, 1.0))
     assert rows[("civil_affairs", "dibao")]["state"] == "due_soon"  # state is as of now
 
@@ -162,3 +175,25 @@ async def test_a_reversed_period_is_422(session, client, data):
         headers=await _user(session),
     )
     assert response.status_code == 422
+
+
+async def test_each_population_of_a_medical_feed_has_its_own_windows(session, client, data):
+    # The general population's feed (30 days): from 2026-09-01, the windows
+    # 09-01..09-30 and 10-01..10-30 have ended by TODAY; one general push on
+    # 09-15 (local) fills the first. F1 and F2 count for the other population only.
+    await session.execute(
+        text(
+            "INSERT INTO feed_pushes (batch_id, warning_type, population, department,"
+            " pushed_at, period_end) VALUES (CAST('f0000000-0000-0000-0000-000000000031' AS uuid),"
+            " 'high_medical_expense', 'general', 'medical_insurance',"
+            " TIMESTAMPTZ '2026-09-15T02:00:00Z', DATE '2026-09-14')"
+        )
+    )
+    rows = await _rows(client, await _user(session), date_from="2026-09-01")
+    assert _compliance(rows[GENERAL]) == (2, 1, 0.5)
+    assert rows[GENERAL]["state"] == "late"  # due 10-15, a push only 30 days on
+    assert rows[GENERAL]["last_push_at"] == "2026-09-15T02:00:00Z"
+    # monitored_and_alleviated (10 d): 8 windows 09-01..11-19, F1 in the last
+    # (F2's window 11-20..11-29 has not ended).
+    assert _compliance(rows[MEDICAL]) == (8, 1, 0.125)
+    assert rows[MEDICAL]["state"] == "on_time"

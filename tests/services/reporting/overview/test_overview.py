@@ -231,7 +231,9 @@ async def test_period_applies_to_region_rows(session, client, data):
 async def test_feeds_count_the_catalogs_periodic_feeds_by_state(session, client, data):
     body = await _get(client, await _user(session), OVERVIEW, region=TOWN_B)
     assert body["feeds"] == FEEDS
-    assert sum(FEEDS.values()) == sum(t.kind == "periodic" for t in WARNING_TYPES.values())
+    # Every periodic type once, high_medical_expense once per population (SPEC §12).
+    periodic = sum(t.kind == "periodic" for t in WARNING_TYPES.values())
+    assert sum(FEEDS.values()) == periodic + 1
 
 
 async def test_statements_per_request_do_not_grow_with_the_rows(session, client, data, db):

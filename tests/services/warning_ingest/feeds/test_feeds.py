@@ -142,8 +142,16 @@ async def test_staff_see_every_periodic_feed_in_catalog_order(client, session):
     response = await get_feeds(client, await user_headers(session, "village_staff"))
     assert response.status_code == 200
     items = response.json()["items"]
-    assert [item["warning_type"] for item in items] == PERIODIC
-    assert len(items) >= 12
+    # high_medical_expense twice, one feed per population (SPEC §12).
+    assert [item["warning_type"] for item in items] == ["high_medical_expense", *PERIODIC]
+    assert [item["population"] for item in items[:3]] == [
+        "monitored_and_alleviated",
+        "general",
+        "all",
+    ]
+    assert [item["cadence_days"] for item in items[:2]] == [10, 30]
+    assert {item["population"] for item in items[2:]} == {"all"}
+    assert len(items) >= 13
     assert all(item["state"] == "never_pushed" for item in items)
     assert "epidemic_impact" not in {item["warning_type"] for item in items}
 

@@ -57,6 +57,11 @@ class Receiver:
             time.sleep(0.05)
         return False
 
+    def recover(self) -> None:
+        """Answer 2xx from the next request on (the end of a failing spell)."""
+        with self._lock:
+            self.fail_first = len(self.requests)
+
     def release(self) -> None:
         """Let hanging requests go (at the end of a test)."""
         self._released.set()
@@ -83,10 +88,10 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def receiving(**behaviour: object) -> Iterator[Receiver]:
-    """A receiver listening on 127.0.0.1 (an ephemeral port) for the block."""
+def receiving(port: int = 0, **behaviour: object) -> Iterator[Receiver]:
+    """A receiver listening on 127.0.0.1 (`port`, else an ephemeral one) for the block."""
     receiver = Receiver(**behaviour)  # type: ignore[arg-type]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(receiver))
     server.daemon_threads = True
     receiver.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
