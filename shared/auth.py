@@ -12,11 +12,11 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Protocol, TypeVar
+from typing import Annotated, Literal, Protocol, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, case, func, select
@@ -220,15 +220,6 @@ def ensure_in_scope(principal: Principal, region_code: str) -> None:
         raise NotFound()
 
 
-def found_in_scope(principal: Principal, row: Mapping[str, Any] | None) -> dict[str, Any]:
-    """`row` (anything with a `region_code`) if it exists inside the principal's
-    scope; 404 otherwise, either way, so that existence is not revealed."""
-    if row is None:
-        raise NotFound()
-    ensure_in_scope(principal, row["region_code"])
-    return dict(row)
-
-
 class _Placed(Protocol):
     @property
     def region_code(self) -> str: ...
@@ -238,8 +229,9 @@ PlacedT = TypeVar("PlacedT", bound=_Placed)
 
 
 def row_in_scope(principal: Principal, row: PlacedT | None) -> PlacedT:
-    """`found_in_scope` for a typed row (shared.db.fetch_one): `row` if it
-    exists inside the principal's scope; 404 otherwise, either way."""
+    """`row` (a typed row with a `region_code`, from shared.db.fetch_one) if it
+    exists inside the principal's scope; 404 otherwise, either way, so that
+    existence is not revealed."""
     if row is None:
         raise NotFound()
     ensure_in_scope(principal, row.region_code)

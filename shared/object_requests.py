@@ -12,9 +12,8 @@ the shared schema, never through each other.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import text
@@ -53,28 +52,44 @@ class HouseholdMonitoredAgain(Conflict):
     )
 
 
+class ObjectLike(Protocol):
+    """What these rules read of a monitoring object: each service's own typed
+    row of it (services never share a module) has at least these fields."""
+
+    @property
+    def object_id(self) -> uuid.UUID: ...
+    @property
+    def county_code(self) -> str: ...
+    @property
+    def household_id(self) -> str: ...
+    @property
+    def region_code(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
 def chain_of(kind: str) -> list[str]:
     """The policy's levels for `kind`, lowest first."""
     return get_policy().requests.chain(kind)
 
 
-def check_status(obj: Mapping[str, Any], kind: str) -> None:
+def check_status(obj: ObjectLike, kind: str) -> None:
     """409 `invalid_status`: any request for a removed object, a rollback of one
     whose risk is not eliminated."""
-    if obj["status"] == "removed":
+    if obj.status == "removed":
         raise InvalidStatus("The monitoring object is removed; no request applies to it.")
-    if kind == "rollback" and obj["status"] != "risk_eliminated":
-        raise InvalidStatus(f"The object is {obj['status']}; only an eliminated one rolls back.")
+    if kind == "rollback" and obj.status != "risk_eliminated":
+        raise InvalidStatus(f"The object is {obj.status}; only an eliminated one rolls back.")
 
 
-async def check_none_pending(session: AsyncSession, obj: Mapping[str, Any]) -> None:
+async def check_none_pending(session: AsyncSession, obj: ObjectLike) -> None:
     """409 `request_pending` while another request of the object is pending."""
     pending = await session.scalar(
         text(
             "SELECT request_id FROM object_requests WHERE county_code = :county_code"
             " AND object_id = :object_id AND status = 'pending'"
         ),
-        {"county_code": obj["county_code"], "object_id": obj["object_id"]},
+        {"county_code": obj.county_code, "object_id": obj.object_id},
     )
     if pending is not None:
         raise RequestPending(
@@ -89,7 +104,7 @@ def _aggregate(request_id: uuid.UUID) -> tuple[str, str]:
 async def insert_request(
     session: AsyncSession,
     *,
-    obj: Mapping[str, Any],
+    obj: ObjectLike,
     kind: str,
     reason: str,
     evidence: str | None,
@@ -113,10 +128,10 @@ async def insert_request(
                 ),
                 {
                     "request_id": request_id,
-                    "county_code": obj["county_code"],
-                    "object_id": obj["object_id"],
-                    "household_id": obj["household_id"],
-                    "region_code": obj["region_code"],
+                    "county_code": obj.county_code,
+                    "object_id": obj.object_id,
+                    "household_id": obj.household_id,
+                    "region_code": obj.region_code,
                     "kind": kind,
                     "reason": reason,
                     "evidence": evidence,
@@ -139,7 +154,7 @@ async def insert_request(
         session,
         type=REQUEST_FILED,
         aggregate=_aggregate(request_id),
-        county_code=obj["county_code"],
+        county_code=obj.county_code,
         actor=actor,
         payload=payload,
         details=details,
@@ -151,7 +166,7 @@ async def announce_decided(
     session: AsyncSession,
     *,
     request_id: uuid.UUID,
-    obj: Mapping[str, Any],
+    obj: ObjectLike,
     kind: str,
     level: str,
     decision: str,
@@ -170,20 +185,20 @@ async def announce_decided(
         session,
         type=REQUEST_DECIDED,
         aggregate=_aggregate(request_id),
-        county_code=obj["county_code"],
+        county_code=obj.county_code,
         actor=actor,
         payload={**_about(request_id, obj, kind), **details},
         details={"kind": kind, **details},
     )
 
 
-def _about(request_id: uuid.UUID, obj: Mapping[str, Any], kind: str) -> dict[str, Any]:
+def _about(request_id: uuid.UUID, obj: ObjectLike, kind: str) -> dict[str, Any]:
     return {
         "request_id": str(request_id),
-        "object_id": str(obj["object_id"]),
-        "household_id": obj["household_id"],
-        "county_code": obj["county_code"],
-        "region_code": obj["region_code"],
+        "object_id": str(obj.object_id),
+        "household_id": obj.household_id,
+        "county_code": obj.county_code,
+        "region_code": obj.region_code,
         "kind": kind,
     }
 
@@ -196,7 +211,7 @@ def as_json(value: Any) -> str:
 # ------------------------------------------------------------ direct changes
 
 
-async def check_direct(session: AsyncSession, *, obj: Mapping[str, Any], kind: str) -> None:
+async def check_direct(session: AsyncSession, *, obj: ObjectLike, kind: str) -> None:
     """Before a direct removal or rollback: 409 `approval_required` unless the
     policy's chain for `kind` is `["county"]`, 409 `request_pending` while a
     request of the object is pending."""
@@ -213,7 +228,7 @@ async def check_direct(session: AsyncSession, *, obj: Mapping[str, Any], kind: s
 async def record_direct(
     session: AsyncSession,
     *,
-    obj: Mapping[str, Any],
+    obj: ObjectLike,
     kind: str,
     reason: str,
     actor: str,
@@ -258,7 +273,7 @@ async def record_direct(
 
 
 async def roll_back_object(
-    session: AsyncSession, *, obj: Mapping[str, Any], reason: str, actor: str, on: date
+    session: AsyncSession, *, obj: ObjectLike, reason: str, actor: str, on: date
 ) -> None:
     """风险消除回退: return an eliminated object to `risk_not_eliminated` on `on`
     with the reason; audited, `risk.rolled_back` (the reason stays in the row).
@@ -267,7 +282,7 @@ async def roll_back_object(
     `household_already_monitored` when the household has meanwhile another
     object whose risk is not eliminated.
     """
-    key = {"county_code": obj["county_code"], "object_id": obj["object_id"]}
+    key = {"county_code": obj.county_code, "object_id": obj.object_id}
     try:
         async with session.begin_nested():
             rolled = await session.scalar(
@@ -287,18 +302,18 @@ async def roll_back_object(
             "The household has another object whose risk is not eliminated; follow that one."
         ) from None
     if rolled is None:
-        raise NotEliminated(f"The object is {obj['status']}; only an eliminated one rolls back.")
+        raise NotEliminated(f"The object is {obj.status}; only an eliminated one rolls back.")
     details = {
-        "household_id": obj["household_id"],
-        "county_code": obj["county_code"],
+        "household_id": obj.household_id,
+        "county_code": obj.county_code,
         "rolled_back_on": on.isoformat(),
     }
-    object_id = str(obj["object_id"])
+    object_id = str(obj.object_id)
     await announce(
         session,
         type=RISK_ROLLED_BACK,
         aggregate=("monitoring_object", object_id),
-        county_code=obj["county_code"],
+        county_code=obj.county_code,
         actor=actor,
         payload={"object_id": object_id, **details},
         details=details,

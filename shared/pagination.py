@@ -158,27 +158,6 @@ def _newest_first_statement(
     return text(statement + " LIMIT :page_limit"), bound
 
 
-async def newest_first(
-    session: AsyncSession,
-    *,
-    select: str,
-    where: Sequence[str],
-    params: dict[str, Any],
-    order: tuple[tuple[str, str, type], ...],
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of `select` (a `SELECT ... FROM ...` without WHERE) filtered by
-    `where`, ordered descending by `order` — (SQL expression, row key, type)
-    pairs that end in a unique column — and started after `cursor`."""
-    statement, bound = _newest_first_statement(
-        select=select, where=where, params=params, order=order, cursor=cursor, limit=limit
-    )
-    rows = (await session.execute(statement, bound)).mappings()
-    items = [dict(row) for row in rows]
-    return page_of(items, limit, lambda item: [item[key] for _, key, _ in order])
-
-
 async def newest_first_rows(
     session: AsyncSession,
     *,
@@ -190,8 +169,10 @@ async def newest_first_rows(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[RowT], str | None]:
-    """`newest_first` with each row read `into` a row type (shared.db.fetch_all);
-    the row keys of `order` are its fields."""
+    """One page of `select` (a `SELECT ... FROM ...` without WHERE) filtered by
+    `where`, ordered descending by `order` — (SQL expression, field, type)
+    triples that end in a unique column — and started after `cursor`, each row
+    read `into` a row type (shared.db.fetch_all) whose fields name the keys."""
     statement, bound = _newest_first_statement(
         select=select, where=where, params=params, order=order, cursor=cursor, limit=limit
     )

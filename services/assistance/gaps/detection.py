@@ -30,22 +30,38 @@ as soon as it is planned, so planning one closes its gap at once.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.assistance.gaps.schemas import GapKind
 from shared.clock import local_date
+from shared.db import fetch_all
 from shared.errors import invalid
 from shared.event_types import GAP_OPENED
 from shared.events import notify
 from shared.gaps import GAP_KINDS, gaps_sql
 from shared.gaps import gap_params as _params
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import decode_cursor, page_of
 from shared.regions import scope_like_pattern
 
 SCAN_ACTOR = "system:gap-scan"
+
+
+@dataclass(frozen=True, slots=True)
+class GapRow:
+    """A gap open today (API.md `Gap`): an object's, or (`object_id` None) a
+    poverty-alleviated household's."""
+
+    object_id: uuid.UUID | None
+    household_id: str
+    region_code: str
+    kind: GapKind
+    since: date
+
 
 # A household's gap has no object: it sorts as the nil uuid, then by household.
 _NIL = uuid.UUID(int=0)
@@ -60,7 +76,7 @@ async def list_gaps(
     today: date,
     limit: int,
     cursor: str | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[GapRow], str | None]:
     """Today's gaps of the objects inside `region_code` (of one `kind` if given),
     ordered by since, object and kind, `limit` at a time; 422 `invalid_code`
     for an unknown kind. Returns the page and the cursor of the next (or None)."""
@@ -78,23 +94,20 @@ async def list_gaps(
             "after_kind": after_kind,
             "after_household": household,
         }
+    # The fields of GapRow, built per request: the kinds and the cursor vary.
     sql = gaps_sql((kind,) if kind else GAP_KINDS) + (
         "SELECT g.object_id, g.household_id, g.region_code, g.kind, g.since FROM gaps g"
         f" {where} ORDER BY {key} LIMIT :limit"
     )
-    items = [dict(row) for row in (await session.execute(text(sql), params)).mappings()]
-    if len(items) <= limit:
-        return items, None
-    items = items[:limit]
-    last = items[-1]
-    return items, encode_cursor(
-        [last["since"], last["object_id"] or _NIL, last["kind"], last["household_id"]]
+    rows = await fetch_all(session, text(sql), params, into=GapRow)
+    return page_of(
+        rows, limit, lambda row: [row.since, row.object_id or _NIL, row.kind, row.household_id]
     )
 
 
 # Set-based: every gap now, a notice per new (object, kind, since) (the primary
 # key makes a second run a no-op), an event per new notice, counts per kind.
-_SCAN = (
+_SCAN = text(
     gaps_sql()
     + """,
 noticed AS (
@@ -148,7 +161,7 @@ async def scan_gaps(session: AsyncSession, *, now: datetime) -> dict[str, Any]:
         "open": dict.fromkeys(GAP_KINDS, 0),
         "noticed": dict.fromkeys(GAP_KINDS, 0),
     }
-    for row in await session.execute(text(_SCAN), params):
+    for row in await session.execute(_SCAN, params):
         counts[row.counted][row.kind] = int(row.n)
     if any(counts["noticed"].values()):
         await notify(session)

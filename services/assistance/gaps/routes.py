@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from services.assistance.gaps.detection import list_gaps
-from services.assistance.gaps.schemas import GapList
+from services.assistance.gaps.schemas import GapList, GapOut
 from shared import clock
 from shared.auth import Staff, scope_region
 from shared.db import SessionDep
@@ -26,7 +26,7 @@ async def get_gaps(
     kind: Annotated[str | None, Query(description="One gap kind")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> dict[str, Any]:
+) -> GapList:
     items, next_cursor = await list_gaps(
         session,
         region_code=scope_region(principal, region),
@@ -35,4 +35,7 @@ async def get_gaps(
         limit=limit,
         cursor=cursor,
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return GapList(
+        items=[GapOut.model_validate(row, from_attributes=True) for row in items],
+        next_cursor=next_cursor,
+    )

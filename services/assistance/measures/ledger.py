@@ -9,11 +9,12 @@ is masked unless revealed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
-from services.assistance.measures.lifecycle import measure_filters
+from services.assistance.measures.lookup import measure_filters
 from shared.catalog import (
     DEPARTMENTS,
     MEASURE_CATEGORIES,
@@ -47,33 +48,56 @@ HEADERS = (
     "状态",
 )
 
+
+class MeasureLedgerRow(NamedTuple):
+    """One measure as the measures ledger reads it."""
+
+    household_id: str
+    head_name: str | None
+    head_id_masked: str | None
+    head_id_sealed: bytes | None  # null unless revealed
+    region_name: str | None
+    parent_name: str | None
+    category: str
+    responsible_department: str
+    planned_on: date
+    started_on: date | None
+    completed_on: date | None
+    amount_yuan: Decimal | None
+    status: str
+    compulsory_pupil: bool
+
+
+# The fields of MeasureLedgerRow.
 _COLUMNS = f"""
     m.household_id, {HEAD_COLUMNS}, {REGION_NAME_COLUMNS}, m.category, m.responsible_department,
     m.planned_on, m.started_on, m.completed_on, m.amount_yuan, m.status,
     {compulsory_pupil_column("m")}"""
 
 
-def _cells(row: Mapping[str, Any], ids: IdNumbers) -> Sequence[Any]:
-    code = row["category"]
+def _cells(row: MeasureLedgerRow, ids: IdNumbers) -> Sequence[Any]:
+    code = row.category
     category = MEASURE_CATEGORIES.get(code)
     return [
-        row["household_id"],
-        row["head_name"],
-        ids(row["head_id_masked"], row["head_id_sealed"]),
-        row["parent_name"],
-        row["region_name"],
+        row.household_id,
+        row.head_name,
+        ids(row.head_id_masked, row.head_id_sealed),
+        row.parent_name,
+        row.region_name,
         category.label if category else code,
-        national_measure_category(code, compulsory_pupil=row["compulsory_pupil"]),
-        DEPARTMENTS.get(row["responsible_department"], row["responsible_department"]),
-        row["planned_on"],
-        row["started_on"],
-        row["completed_on"],
-        row["amount_yuan"],
-        MEASURE_STATUSES.get(row["status"], row["status"]),
+        national_measure_category(code, compulsory_pupil=row.compulsory_pupil),
+        DEPARTMENTS.get(row.responsible_department, row.responsible_department),
+        row.planned_on,
+        row.started_on,
+        row.completed_on,
+        row.amount_yuan,
+        MEASURE_STATUSES.get(row.status, row.status),
     ]
 
 
-MEASURES_LEDGER = Ledger(code="measures", title="帮扶措施台账", headers=HEADERS, cells=_cells)
+MEASURES_LEDGER = Ledger(
+    code="measures", title="帮扶措施台账", headers=HEADERS, row=MeasureLedgerRow, cells=_cells
+)
 
 
 def measures_query(

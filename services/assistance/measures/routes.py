@@ -9,13 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from services.assistance.measures.ledger import MEASURES_LEDGER, measures_query
-from services.assistance.measures.lifecycle import (
-    find_target,
-    get_measure,
-    list_measures,
-    move_measure,
-    plan_measure,
-)
+from services.assistance.measures.lifecycle import find_target, move_measure, plan_measure
+from services.assistance.measures.lookup import MeasureRow, get_measure, list_measures
 from services.assistance.measures.schemas import (
     AssistanceCatalog,
     MeasureIn,
@@ -24,7 +19,7 @@ from services.assistance.measures.schemas import (
     MeasurePage,
 )
 from shared import clock
-from shared.auth import CurrentPrincipal, Staff, ensure_in_scope, found_in_scope, scope_region
+from shared.auth import CurrentPrincipal, Staff, ensure_in_scope, row_in_scope, scope_region
 from shared.catalog import MEASURE_CATEGORIES, MEASURE_STATUSES
 from shared.db import SessionDep
 from shared.ledgers import LEDGER_RESPONSES, Export, SnapshotSession, export_ledger
@@ -53,10 +48,10 @@ async def get_catalog(_: CurrentPrincipal) -> dict[str, Any]:
 @router.post(
     "/measures", status_code=201, response_model=MeasureOut, summary="Plan a measure (staff)"
 )
-async def post_measure(body: MeasureIn, session: SessionDep, principal: Staff) -> dict[str, Any]:
+async def post_measure(body: MeasureIn, session: SessionDep, principal: Staff) -> MeasureOut:
     target = await find_target(session, object_id=body.object_id, case_id=body.case_id)
-    ensure_in_scope(principal, target["region_code"])
-    return await plan_measure(
+    ensure_in_scope(principal, target.region_code)
+    planned = await plan_measure(
         session,
         target=target,
         category=body.category,
@@ -66,6 +61,7 @@ async def post_measure(body: MeasureIn, session: SessionDep, principal: Staff) -
         description=body.description,
         actor=principal.actor,
     )
+    return _out(planned)
 
 
 # Declared before /measures/{measure_id}.
@@ -108,17 +104,21 @@ async def export_measures(
 
 async def measure_in_scope(
     measure_id: uuid.UUID, session: SessionDep, principal: Staff
-) -> dict[str, Any]:
+) -> MeasureRow:
     """The measure, or 404 if it does not exist or lies outside the caller's scope."""
-    return found_in_scope(principal, await get_measure(session, measure_id=measure_id))
+    return row_in_scope(principal, await get_measure(session, measure_id=measure_id))
 
 
-MeasureInScope = Annotated[dict[str, Any], Depends(measure_in_scope)]
+MeasureInScope = Annotated[MeasureRow, Depends(measure_in_scope)]
+
+
+def _out(row: MeasureRow) -> MeasureOut:
+    return MeasureOut.model_validate(row, from_attributes=True)
 
 
 @router.get("/measures/{measure_id}", response_model=MeasureOut, summary="One measure (staff)")
-async def get_one_measure(measure: MeasureInScope) -> dict[str, Any]:
-    return measure
+async def get_one_measure(measure: MeasureInScope) -> MeasureOut:
+    return _out(measure)
 
 
 @router.patch(
@@ -129,8 +129,8 @@ async def get_one_measure(measure: MeasureInScope) -> dict[str, Any]:
 )
 async def patch_measure(
     body: MeasureMove, measure: MeasureInScope, session: SessionDep, principal: Staff
-) -> dict[str, Any]:
-    return await move_measure(
+) -> MeasureOut:
+    moved = await move_measure(
         session,
         measure=measure,
         status=body.status,
@@ -140,6 +140,7 @@ async def patch_measure(
         actor=principal.actor,
         today=clock.today(),
     )
+    return _out(moved)
 
 
 @router.get("/measures", response_model=MeasurePage, summary="Measures in your region (staff)")
@@ -151,7 +152,7 @@ async def get_measures(
     category: str | None = None,
     status: str | None = None,
     object_id: uuid.UUID | None = None,
-) -> dict[str, Any]:
+) -> MeasurePage:
     items, next_cursor = await list_measures(
         session,
         region_code=scope_region(principal, region),
@@ -161,4 +162,4 @@ async def get_measures(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return MeasurePage(items=[_out(row) for row in items], next_cursor=next_cursor)

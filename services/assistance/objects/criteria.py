@@ -19,6 +19,7 @@ On a decision date D, an object fails:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -36,6 +37,24 @@ CRITERIA = (
     "monitoring_too_short",
     "whole_household_no_labour",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class FailedCriteria:
+    """One object's criteria (CRITERIA's codes, in order): true where failed."""
+
+    no_assessment: bool
+    income_below_line: bool
+    income_not_stable: bool
+    three_guarantees_not_secure: bool
+    drinking_water_not_secure: bool
+    no_measure: bool
+    monitoring_too_short: bool
+    whole_household_no_labour: bool
+
+
+# The columns of FailedCriteria, read off `criteria c` (criteria_sql).
+FAILED_CRITERIA_COLUMNS = ", ".join(f"c.{code}" for code in CRITERIA)
 
 # The monitoring line per year as (valid from, line): a date uses the latest
 # year on or before its own, or the first year's figures before any.
@@ -141,8 +160,8 @@ def criteria_params(policy: Policy, *, decided_on: date) -> dict[str, Any]:
     }
 
 
-def unmet(row: dict[str, Any], policy: Policy, *, waived: frozenset[str]) -> list[FieldError]:
-    """The failed criteria of one `criteria` row as field errors, in CRITERIA order."""
+def unmet(row: FailedCriteria, policy: Policy, *, waived: frozenset[str]) -> list[FieldError]:
+    """The failed criteria of one object as field errors, in CRITERIA order."""
     rules = policy.assistance
     messages = {
         "no_assessment": ("assessments", "no assessment on or before decided_on"),
@@ -176,5 +195,5 @@ def unmet(row: dict[str, Any], policy: Policy, *, waived: frozenset[str]) -> lis
     return [
         FieldError(messages[code][0], code, messages[code][1])
         for code in CRITERIA
-        if row[code] and code not in waived
+        if getattr(row, code) and code not in waived
     ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
 from services.assistance.objects.assessments import list_assessments, record_assessment
 from services.assistance.objects.elimination import (
+    ObjectRow,
     eliminate_risk,
     get_object,
     roll_back_risk,
@@ -24,7 +25,7 @@ from services.assistance.objects.schemas import (
     RollbackIn,
 )
 from shared import clock
-from shared.auth import CountyStaff, Staff, found_in_scope
+from shared.auth import CountyStaff, Staff, row_in_scope
 from shared.db import SessionDep
 from shared.pagination import PageDep
 from shared.policy import get_policy
@@ -34,19 +35,21 @@ router = APIRouter(tags=["monitoring objects"])
 OBJECT = "/monitoring_objects/{object_id}"
 
 
-async def object_in_scope(
-    object_id: uuid.UUID, session: SessionDep, principal: Staff
-) -> dict[str, Any]:
+async def object_in_scope(object_id: uuid.UUID, session: SessionDep, principal: Staff) -> ObjectRow:
     """The object, or 404 if it does not exist or lies outside the caller's scope."""
-    return found_in_scope(principal, await get_object(session, object_id=object_id))
+    return row_in_scope(principal, await get_object(session, object_id=object_id))
 
 
-ObjectInScope = Annotated[dict[str, Any], Depends(object_in_scope)]
+ObjectInScope = Annotated[ObjectRow, Depends(object_in_scope)]
+
+
+def _out(row: ObjectRow) -> ObjectOut:
+    return ObjectOut.model_validate(row, from_attributes=True)
 
 
 @router.get(OBJECT, response_model=ObjectOut, summary="One monitoring object with its flags")
-async def get_one_object(obj: ObjectInScope) -> dict[str, Any]:
-    return obj
+async def get_one_object(obj: ObjectInScope) -> ObjectOut:
+    return _out(obj)
 
 
 @router.post(
@@ -58,7 +61,7 @@ async def get_one_object(obj: ObjectInScope) -> dict[str, Any]:
 )
 async def post_assessment(
     body: AssessmentIn, obj: ObjectInScope, session: SessionDep, principal: Staff
-) -> dict[str, Any]:
+) -> AssessmentOut:
     return await record_assessment(
         session,
         obj=obj,
@@ -75,11 +78,11 @@ async def post_assessment(
     response_model=AssessmentPage,
     summary="The object's assessments, newest first (staff)",
 )
-async def get_assessments(obj: ObjectInScope, session: SessionDep, page: PageDep) -> dict[str, Any]:
+async def get_assessments(obj: ObjectInScope, session: SessionDep, page: PageDep) -> AssessmentPage:
     items, next_cursor = await list_assessments(
         session, obj=obj, policy=get_policy(), cursor=page.cursor, limit=page.limit
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return AssessmentPage(items=items, next_cursor=next_cursor)
 
 
 # County staff only: `principal` comes first so that other roles get 403
@@ -94,13 +97,14 @@ async def get_assessments(obj: ObjectInScope, session: SessionDep, page: PageDep
 )
 async def put_flags(
     principal: CountyStaff, body: FlagsIn, obj: ObjectInScope, session: SessionDep
-) -> dict[str, Any]:
-    return await set_flags(
+) -> ObjectOut:
+    changed = await set_flags(
         session,
         obj=obj,
         whole_household_no_labour=body.whole_household_no_labour,
         actor=principal.actor,
     )
+    return _out(changed)
 
 
 @router.post(
@@ -114,8 +118,8 @@ async def put_flags(
 )
 async def post_elimination(
     principal: CountyStaff, body: EliminationIn, obj: ObjectInScope, session: SessionDep
-) -> dict[str, Any]:
-    return await eliminate_risk(
+) -> ObjectOut:
+    changed = await eliminate_risk(
         session,
         obj=obj,
         decided_on=body.decided_on,
@@ -125,6 +129,7 @@ async def post_elimination(
         policy=get_policy(),
         today=clock.today(),
     )
+    return _out(changed)
 
 
 @router.post(
@@ -135,7 +140,8 @@ async def post_elimination(
 )
 async def post_rollback(
     principal: CountyStaff, body: RollbackIn, obj: ObjectInScope, session: SessionDep
-) -> dict[str, Any]:
-    return await roll_back_risk(
+) -> ObjectOut:
+    changed = await roll_back_risk(
         session, obj=obj, reason=body.reason, actor=principal.actor, today=clock.today()
     )
+    return _out(changed)

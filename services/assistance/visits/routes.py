@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from services.assistance.visits.recording import household_in_scope, record_visit
@@ -24,9 +22,9 @@ router = APIRouter(tags=["visits"])
 )
 async def post_visit(
     household_id: str, body: VisitIn, session: SessionDep, principal: Staff
-) -> dict[str, Any]:
+) -> VisitOut:
     household = await household_in_scope(session, household_id=household_id, principal=principal)
-    return await record_visit(
+    visit = await record_visit(
         session,
         household=household,
         **body.model_dump(),
@@ -34,3 +32,4 @@ async def post_visit(
         today=clock.today(),
         now=clock.now(),
     )
+    return VisitOut.model_validate(visit, from_attributes=True)

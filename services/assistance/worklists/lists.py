@@ -17,6 +17,7 @@ Both are keyset pages inside a region, oldest first.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -31,9 +32,31 @@ from services.assistance.objects.criteria import (
     line_params,
     meets_every_criterion,
 )
+from shared.db import fetch_all
 from shared.pagination import decode_cursor, page_of
 from shared.policy import Policy
 from shared.regions import scope_like_pattern
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyRow:
+    """An object ready to eliminate (API.md `Ready`)."""
+
+    object_id: uuid.UUID
+    household_id: str
+    region_code: str
+    included_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackCandidateRow:
+    """An eliminated object with a reason to roll back (API.md `RollbackCandidate`)."""
+
+    object_id: uuid.UUID
+    household_id: str
+    region_code: str
+    eliminated_on: date
+    reasons: list[str]  # codes, in the order of the module's list
 
 
 def _after(cursor: str | None, column: str, params: dict[str, Any]) -> str:
@@ -53,7 +76,7 @@ async def ready_to_eliminate(
     today: date,
     cursor: str | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[ReadyRow], str | None]:
     """Objects inside `region_code` that `elimination` would accept today
     (natural aside), by inclusion date and object id."""
     params = criteria_params(policy, decided_on=today) | {
@@ -62,14 +85,17 @@ async def ready_to_eliminate(
     }
     where = "o.status = 'risk_not_eliminated' AND o.region_code LIKE :scope"
     where += _after(cursor, "o.included_on", params)
+    # The fields of ReadyRow; built per request, as the scope and cursor vary.
     sql = criteria_sql(where) + (
         "SELECT c.object_id, c.household_id, c.region_code, c.included_on FROM criteria c"
         f" WHERE {meets_every_criterion()} ORDER BY c.included_on, c.object_id LIMIT :limit"
     )
-    rows = [dict(row) for row in (await session.execute(text(sql), params)).mappings()]
-    return page_of(rows, limit, lambda row: [row["included_on"], row["object_id"]])
+    rows = await fetch_all(session, text(sql), params, into=ReadyRow)
+    return page_of(rows, limit, lambda row: [row.included_on, row.object_id])
 
 
+# The fields of RollbackCandidateRow: each object's latest assessment after its
+# elimination, judged against the line of that assessment's year.
 _ROLLBACK_CANDIDATES = """
 WITH {lines}, judged AS (
     SELECT o.object_id, o.household_id, o.region_code, o.eliminated_on,
@@ -109,7 +135,7 @@ async def rollback_candidates(
     policy: Policy,
     cursor: str | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[RollbackCandidateRow], str | None]:
     """Eliminated objects inside `region_code` with a reason to roll back, by
     elimination date and object id; `reasons` in the order of the codes above."""
     params = line_params(policy) | {"scope": scope_like_pattern(region_code), "limit": limit + 1}
@@ -118,5 +144,5 @@ async def rollback_candidates(
         line=line_on("later.assessed_on"),
         after=_after(cursor, "o.eliminated_on", params),
     )
-    rows = [dict(row) for row in (await session.execute(text(sql), params)).mappings()]
-    return page_of(rows, limit, lambda row: [row["eliminated_on"], row["object_id"]])
+    rows = await fetch_all(session, text(sql), params, into=RollbackCandidateRow)
+    return page_of(rows, limit, lambda row: [row.eliminated_on, row.object_id])

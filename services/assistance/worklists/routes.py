@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from services.assistance.worklists.lists import ready_to_eliminate, rollback_candidates
-from services.assistance.worklists.schemas import ReadyPage, RollbackCandidatePage
+from services.assistance.worklists.schemas import (
+    ReadyOut,
+    ReadyPage,
+    RollbackCandidateOut,
+    RollbackCandidatePage,
+)
 from shared import clock
 from shared.auth import Staff, scope_region
 from shared.db import SessionDep
@@ -26,7 +31,7 @@ Region = Annotated[str | None, Query(description="12-digit region code")]
 )
 async def get_ready_to_eliminate(
     session: SessionDep, principal: Staff, page: PageDep, region: Region = None
-) -> dict[str, Any]:
+) -> ReadyPage:
     items, next_cursor = await ready_to_eliminate(
         session,
         region_code=scope_region(principal, region),
@@ -35,7 +40,10 @@ async def get_ready_to_eliminate(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return ReadyPage(
+        items=[ReadyOut.model_validate(row, from_attributes=True) for row in items],
+        next_cursor=next_cursor,
+    )
 
 
 @router.get(
@@ -45,7 +53,7 @@ async def get_ready_to_eliminate(
 )
 async def get_rollback_candidates(
     session: SessionDep, principal: Staff, page: PageDep, region: Region = None
-) -> dict[str, Any]:
+) -> RollbackCandidatePage:
     items, next_cursor = await rollback_candidates(
         session,
         region_code=scope_region(principal, region),
@@ -53,4 +61,7 @@ async def get_rollback_candidates(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return RollbackCandidatePage(
+        items=[RollbackCandidateOut.model_validate(row, from_attributes=True) for row in items],
+        next_cursor=next_cursor,
+    )

@@ -3,14 +3,15 @@ who revealed whose ID number, newest first."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from services.identification.audit.schemas import AuditRecordOut
+from services.identification.audit.trail import audit_trail
 from shared.auth import CountyStaff
 from shared.db import SessionDep
-from shared.pagination import Page, PageDep, newest_first
+from shared.pagination import Page, PageDep
 
 router = APIRouter(tags=["audit"])
 
@@ -30,20 +31,19 @@ async def get_audit(
     target_type: Annotated[str | None, Query(max_length=40)] = None,
     actor: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-) -> dict[str, Any]:
+) -> Page[AuditRecordOut]:
     assert principal.region_code is not None  # staff always have a scope
-    filters = {"target_id": target, "target_type": target_type, "actor": actor, "action": action}
-    where = ["county_code = :county_code"] + [
-        f"{column} = :{column}" for column, value in filters.items() if value is not None
-    ]
-    items, next_cursor = await newest_first(
+    items, next_cursor = await audit_trail(
         session,
-        select="SELECT id, at, actor, action, target_type, target_id, request_id, details"
-        " FROM audit_log",
-        where=where,
-        params={"county_code": principal.region_code[:6], **filters},
-        order=(("id", "id", int),),
+        county_code=principal.region_code[:6],
+        target_id=target,
+        target_type=target_type,
+        actor=actor,
+        action=action,
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return Page[AuditRecordOut](
+        items=[AuditRecordOut.model_validate(row, from_attributes=True) for row in items],
+        next_cursor=next_cursor,
+    )

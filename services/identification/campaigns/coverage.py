@@ -11,23 +11,53 @@ object whose risk is not eliminated) overlaps them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identification.campaigns.rows import CampaignRow
+from services.identification.campaigns.schemas import CategoryCount, CoverageRow
 from shared.auth import Principal, ensure_in_scope
+from shared.db import fetch_all
 from shared.errors import check_code, invalid
 from shared.pagination import decode_cursor, page_of
 from shared.regions import LEVEL_DIGITS, covers, is_well_formed, region_level, region_prefix
 
+
+@dataclass(frozen=True, slots=True)
+class CoverageCounts:
+    """One region's registered and screened households, by category."""
+
+    region_code: str
+    region_name: str | None
+    households: int
+    screened: int
+    general_households: int
+    general_screened: int
+    poverty_households: int
+    poverty_screened: int
+    monitored_households: int
+    monitored_screened: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnscreenedRow:
+    """A registered household not screened in the campaign."""
+
+    household_id: str
+    region_code: str
+    category: str
+
+
 COVERAGE_LEVELS = ("town", "village")
 CATEGORIES = ("general", "poverty_alleviated", "monitored")
 
-# One row per region of the level inside the scope: every such region of the
-# registry's `regions` table (zero counts included), and any village code
-# households carry that the table lacks (a null name).
+# The fields of CoverageCounts: one row per region of the level inside the
+# scope: every such region of the registry's `regions` table (zero counts
+# included), and any village code households carry that the table lacks (a
+# null name).
 # Each household probes the screening and monitoring-object indexes (EXISTS)
 # rather than leaving the join to a planner that may not have seen the rows a
 # load or an upload added a moment ago.
@@ -75,8 +105,9 @@ ORDER BY 1
 """
 )
 
-# LATERAL ... LIMIT 1: one probe of the screenings index per household, in
-# the households index's order, whatever the planner thinks of the tables.
+# The fields of UnscreenedRow. LATERAL ... LIMIT 1: one probe of the
+# screenings index per household, in the households index's order, whatever
+# the planner thinks of the tables.
 _UNSCREENED_FROM = """
 SELECT h.household_id, h.region_code, h.category FROM households h
 LEFT JOIN LATERAL (
@@ -130,9 +161,10 @@ def coverage_level(region_code: str, level: str | None) -> str:
 
 async def coverage(
     session: AsyncSession, *, campaign: CampaignRow, region_code: str, level: str
-) -> list[dict[str, Any]]:
+) -> list[CoverageRow]:
     """One row per region of `level` inside `region_code`, in code order."""
-    rows = await session.execute(
+    counts = await fetch_all(
+        session,
         _COVERAGE,
         {
             "campaign_id": campaign.campaign_id,
@@ -141,29 +173,27 @@ async def coverage(
             "digits": LEVEL_DIGITS["town" if level == "town" else "village"],
             "level": level,
         },
+        into=CoverageCounts,
     )
     return [
-        {
-            "region_code": row["region_code"],
-            "region_name": row["region_name"],
-            "households": row["households"],
-            "screened": row["screened"],
-            "by_category": {
-                "general": {
-                    "households": row["general_households"],
-                    "screened": row["general_screened"],
-                },
-                "poverty_alleviated": {
-                    "households": row["poverty_households"],
-                    "screened": row["poverty_screened"],
-                },
-                "monitored": {
-                    "households": row["monitored_households"],
-                    "screened": row["monitored_screened"],
-                },
+        CoverageRow(
+            region_code=row.region_code,
+            region_name=row.region_name,
+            households=row.households,
+            screened=row.screened,
+            by_category={
+                "general": CategoryCount(
+                    households=row.general_households, screened=row.general_screened
+                ),
+                "poverty_alleviated": CategoryCount(
+                    households=row.poverty_households, screened=row.poverty_screened
+                ),
+                "monitored": CategoryCount(
+                    households=row.monitored_households, screened=row.monitored_screened
+                ),
             },
-        }
-        for row in rows.mappings()
+        )
+        for row in counts
     ]
 
 
@@ -174,7 +204,7 @@ async def unscreened(
     region_code: str,
     cursor: str | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[UnscreenedRow], str | None]:
     """Registered households of `region_code` not screened in the campaign, by
     village and household id."""
     statement = _UNSCREENED if cursor is None else _UNSCREENED_AFTER
@@ -186,5 +216,5 @@ async def unscreened(
     }
     if cursor is not None:
         params["after_region"], params["after_household"] = decode_cursor(cursor, [str, str])
-    rows = [dict(row) for row in (await session.execute(statement, params)).mappings()]
-    return page_of(rows, limit, lambda row: (row["region_code"], row["household_id"]))
+    rows = await fetch_all(session, statement, params, into=UnscreenedRow)
+    return page_of(rows, limit, lambda row: (row.region_code, row.household_id))

@@ -20,6 +20,7 @@ from services.identification.campaigns.schemas import (
     CatalogOut,
     CoverageOut,
     ScreeningReceipt,
+    UnscreenedHousehold,
     UnscreenedPage,
     upload_body_spec,
 )
@@ -172,7 +173,7 @@ async def get_coverage(
     level: Annotated[
         str | None, Query(description="town | village; default the level below the region")
     ] = None,
-) -> dict[str, Any]:
+) -> CoverageOut:
     region_code = coverage.coverage_region(campaign, principal, region)
     items = await coverage.coverage(
         session,
@@ -180,7 +181,7 @@ async def get_coverage(
         region_code=region_code,
         level=coverage.coverage_level(region_code, level),
     )
-    return {"items": items}
+    return CoverageOut(items=items)
 
 
 @router.get(
@@ -194,7 +195,7 @@ async def get_unscreened(
     campaign: CampaignInScope,
     page: PageDep,
     region: RegionQuery = None,
-) -> dict[str, Any]:
+) -> UnscreenedPage:
     items, next_cursor = await coverage.unscreened(
         session,
         campaign=campaign,
@@ -202,4 +203,7 @@ async def get_unscreened(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return UnscreenedPage(
+        items=[UnscreenedHousehold.model_validate(row, from_attributes=True) for row in items],
+        next_cursor=next_cursor,
+    )

@@ -9,9 +9,9 @@ case decided after its deadline, or undecided with today past it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.identification.cases.lists import case_filters
 from shared.catalog import CASE_OUTCOMES, MONITORING_TYPES
@@ -64,6 +64,32 @@ LEFT JOIN LATERAL (
     WHERE s.county_code = c.county_code AND s.case_id = c.case_id
 ) st ON true"""
 
+
+class CaseLedgerRow(NamedTuple):
+    """One case as the identification ledger reads it."""
+
+    household_id: str
+    head_name: str | None
+    head_id_masked: str | None
+    head_id_sealed: bytes | None  # null unless revealed
+    region_name: str | None
+    parent_name: str | None
+    source: str
+    opened_on: date
+    deadline: date
+    visited_on: date | None
+    reviewed_on: date | None
+    notice_start: str | None  # as the village review's form holds it
+    notice_end: str | None
+    township_on: date | None
+    county_on: date | None
+    outcome: str | None
+    monitoring_type: str | None
+    decided_on: date | None
+    late: bool
+
+
+# The fields of CaseLedgerRow.
 _COLUMNS = f"""
     c.household_id, {HEAD_COLUMNS}, {REGION_NAME_COLUMNS}, c.source, c.opened_on, c.deadline,
     st.visited_on, st.reviewed_on, st.notice_start, st.notice_end, st.township_on, st.county_on,
@@ -71,38 +97,40 @@ _COLUMNS = f"""
     coalesce(c.decided_on > c.deadline, CAST(:today AS date) > c.deadline) AS late"""
 
 
-def _decision(row: Mapping[str, Any]) -> str | None:
-    if row["outcome"] is None:
+def _decision(row: CaseLedgerRow) -> str | None:
+    if row.outcome is None:
         return None
-    label = CASE_OUTCOMES.get(row["outcome"], row["outcome"])
-    kind = row["monitoring_type"]
+    label = CASE_OUTCOMES.get(row.outcome, row.outcome)
+    kind = row.monitoring_type
     return f"{label}（{MONITORING_TYPES.get(kind, kind)}）" if kind else label
 
 
-def _cells(row: Mapping[str, Any], ids: IdNumbers) -> Sequence[Any]:
+def _cells(row: CaseLedgerRow, ids: IdNumbers) -> Sequence[Any]:
     notice = None
-    if row["notice_start"]:
-        notice = f"{row['notice_start']}至{row['notice_end']}"
+    if row.notice_start:
+        notice = f"{row.notice_start}至{row.notice_end}"
     return [
-        row["household_id"],
-        row["head_name"],
-        ids(row["head_id_masked"], row["head_id_sealed"]),
-        row["parent_name"],
-        row["region_name"],
-        SOURCES.get(row["source"], row["source"]),
-        row["opened_on"],
-        row["deadline"],
-        row["visited_on"],
-        row["reviewed_on"],
+        row.household_id,
+        row.head_name,
+        ids(row.head_id_masked, row.head_id_sealed),
+        row.parent_name,
+        row.region_name,
+        SOURCES.get(row.source, row.source),
+        row.opened_on,
+        row.deadline,
+        row.visited_on,
+        row.reviewed_on,
         notice,
-        row["township_on"],
-        row["county_on"],
+        row.township_on,
+        row.county_on,
         _decision(row),
-        yes_no(row["late"]),
+        yes_no(row.late),
     ]
 
 
-CASES_LEDGER = Ledger(code="cases", title="识别台账", headers=HEADERS, cells=_cells)
+CASES_LEDGER = Ledger(
+    code="cases", title="识别台账", headers=HEADERS, row=CaseLedgerRow, cells=_cells
+)
 
 
 def cases_query(

@@ -35,10 +35,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identification.cases.lookup import CASE_COLUMNS
+from services.identification.cases.lookup import CASE_COLUMNS, CaseRow
 from shared.catalog import CASE_SOURCES, CASE_STEPS
+from shared.db import fetch_all
 from shared.errors import invalid
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import decode_cursor, page_of
 from shared.policy import get_policy
 from shared.regions import region_level, scope_like_pattern
 
@@ -171,8 +172,8 @@ async def list_cases(
     source: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Cases inside `region_code`, deadline first, as CASE_COLUMNS rows, and
+) -> tuple[list[CaseRow], str | None]:
+    """Cases inside `region_code`, deadline first, as CaseRows, and
     the next page's cursor.
 
     `state`: open, decided, overdue (undecided, `today` past the deadline) or
@@ -188,13 +189,7 @@ async def list_cases(
         unfiltered=state is None and step is None and source is None,
         filters=filters,
     )
-    rows = (
-        await session.execute(text(statement), {**params, **scope_params, "limit": limit + 1})
-    ).mappings()
-    items = [dict(row) for row in rows]
-    next_cursor = None
-    if len(items) > limit:
-        items = items[:limit]
-        last = items[-1]
-        next_cursor = encode_cursor([last["deadline"], last["case_id"]])
-    return items, next_cursor
+    rows = await fetch_all(
+        session, text(statement), {**params, **scope_params, "limit": limit + 1}, into=CaseRow
+    )
+    return page_of(rows, limit, lambda row: [row.deadline, row.case_id])

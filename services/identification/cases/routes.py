@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import asdict
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -50,7 +51,7 @@ async def get_cases(
     source: Annotated[
         str | None, Query(description="department_warning | self_report | cadre_screening")
     ] = None,
-) -> dict[str, Any]:
+) -> CasePage:
     today = clock.today()
     rows, next_cursor = await list_cases(
         session,
@@ -62,7 +63,7 @@ async def get_cases(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": [case_view(row, today=today) for row in rows], "next_cursor": next_cursor}
+    return CasePage(items=[case_view(row, today=today) for row in rows], next_cursor=next_cursor)
 
 
 # Declared before /cases/{case_id}, which would otherwise take "export" for an id.
@@ -110,7 +111,7 @@ async def export_cases(
     summary="Open a case for a self-report or a cadre's screening (staff)",
     responses={409: {"description": "The household already has an open case (named)"}},
 )
-async def post_case(body: ManualClueIn, session: SessionDep, principal: Staff) -> dict[str, Any]:
+async def post_case(body: ManualClueIn, session: SessionDep, principal: Staff) -> CaseOut:
     unknown = [r for r in body.risk_types if r not in RISK_TYPES]
     if unknown:
         raise invalid("risk_types", "invalid_code", "risk_types must be codes of the catalog")
@@ -120,7 +121,7 @@ async def post_case(body: ManualClueIn, session: SessionDep, principal: Staff) -
     today = clock.today()
     case_id = await open_manual_case(
         session,
-        household=household,
+        household=asdict(household),  # opening.py reads a mapping
         source=body.source,
         found_on=body.found_on,
         description=body.description,
@@ -134,5 +135,5 @@ async def post_case(body: ManualClueIn, session: SessionDep, principal: Staff) -
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, summary="One case (staff in scope)")
-async def get_case(case: CaseInScope) -> dict[str, Any]:
+async def get_case(case: CaseInScope) -> CaseOut:
     return case_view(case, today=clock.today())

@@ -12,6 +12,8 @@ from shared.dates import Day
 from shared.text import FreeText
 
 Outcome = Literal["included", "not_included", "not_eligible", "risk_updated"]
+CaseSource = Literal["department_warning", "self_report", "cadre_screening"]
+CaseState = Literal["open", "decided"]
 
 
 class ManualClueIn(BaseModel):
@@ -44,13 +46,13 @@ class CaseOut(BaseModel):
     case_id: UUID
     household_id: str
     region_code: str
-    source: Literal["department_warning", "self_report", "cadre_screening"]
+    source: CaseSource
     description: str | None = None
     risk_types: list[str] = Field(default_factory=list)
     opened_on: date
     deadline: date = Field(description="opened_on + 15 days; the decision is due that day")
     days_left: int = Field(description="deadline - today; negative once overdue")
-    state: Literal["open", "decided"]
+    state: CaseState
     completed: bool = Field(description="Every step done (a green-channel case may lag)")
     overdue: bool
     due_soon: bool

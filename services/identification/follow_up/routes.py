@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.identification.follow_up.schemas import FollowUpPage
+from services.identification.follow_up.schemas import FollowUpOut, FollowUpPage
 from services.identification.follow_up.watch_list import follow_up_list
 from shared import clock
 from shared.auth import Staff, scope_region
@@ -27,7 +27,7 @@ async def get_follow_up(
     principal: Staff,
     page: PageDep,
     region: Annotated[str | None, Query(description="12-digit region code")] = None,
-) -> dict[str, Any]:
+) -> FollowUpPage:
     items, next_cursor = await follow_up_list(
         session,
         region_code=scope_region(principal, region),
@@ -36,4 +36,7 @@ async def get_follow_up(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return FollowUpPage(
+        items=[FollowUpOut.model_validate(row, from_attributes=True) for row in items],
+        next_cursor=next_cursor,
+    )

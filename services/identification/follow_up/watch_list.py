@@ -9,14 +9,29 @@ visit (入户核查) or a monthly visit (每月走访) recorded by assistance.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.pagination import newest_first
+from shared.pagination import newest_first_rows
 from shared.regions import scope_like_pattern
 
+
+@dataclass(frozen=True, slots=True)
+class FollowUpRow:
+    """A household under follow-up (API.md `FollowUp`)."""
+
+    household_id: str
+    region_code: str
+    case_id: uuid.UUID
+    outcome: str
+    decided_on: date
+    last_visit_on: date | None
+
+
+# The fields of FollowUpRow: the household's latest decided case and its
+# latest visit of either kind.
 _SELECT = """
 SELECT c.household_id, h.region_code, c.case_id, c.outcome, c.decided_on,
        GREATEST(
@@ -56,10 +71,11 @@ async def follow_up_list(
     window_days: int,
     cursor: str | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[FollowUpRow], str | None]:
     """The households under follow-up inside `region_code`, latest decision first."""
-    return await newest_first(
+    return await newest_first_rows(
         session,
+        into=FollowUpRow,
         select=_SELECT,
         where=_WHERE,
         params={

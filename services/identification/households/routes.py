@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
@@ -33,7 +33,7 @@ async def get_household(
     reveal: Annotated[
         bool, Query(description="Show full ID numbers (county staff; audited)")
     ] = False,
-) -> dict[str, Any]:
+) -> HouseholdOut:
     if reveal and principal.role != COUNTY_STAFF:
         raise Forbidden("Only county staff may reveal ID numbers.")
     household = await household_in_scope(session, household_id=household_id, principal=principal)

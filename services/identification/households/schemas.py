@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from services.identification.cases.schemas import CaseOut
 from services.identification.objects.schemas import MonitoringObjectOut
 
+HouseholdCategory = Literal["general", "poverty_alleviated"]
+
 
 class MemberOut(BaseModel):
     id_number: str = Field(description="Masked (610326********123X) unless revealed")
@@ -42,7 +44,7 @@ class HouseholdWarningOut(BaseModel):
 class HouseholdOut(BaseModel):
     household_id: str
     region_code: str
-    category: Literal["general", "poverty_alleviated"]
+    category: HouseholdCategory
     head_name: str
     revealed: bool = Field(description="Whether members' ID numbers are shown in full")
     members: list[MemberOut]

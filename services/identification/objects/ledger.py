@@ -16,9 +16,9 @@ the list's filters, by village and household, in the national form's columns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.identification.objects.monitoring_objects import object_filters
 from shared.catalog import (
@@ -66,6 +66,31 @@ HEADERS = (
 _ELIMINATED = {"risk_not_eliminated": "否", "risk_eliminated": "是", "removed": "已清退"}
 _STARTED = ("in_progress", "completed")
 
+
+class ObjectLedgerRow(NamedTuple):
+    """One monitoring object as the monitoring-object ledger reads it."""
+
+    household_id: str
+    head_name: str | None
+    head_id_masked: str | None
+    head_id_sealed: bytes | None  # null unless revealed
+    region_name: str | None
+    parent_name: str | None
+    category: str | None
+    persons: int
+    monitoring_type: str
+    whole_household_no_labour: bool
+    risk_types: list[str]
+    included_on: date
+    status: str
+    eliminated_on: date | None
+    eliminated_naturally: bool
+    measures: list[str]  # `category:status` of each measure not cancelled, planned order
+    last_visit_on: date | None
+    compulsory_pupil: bool
+
+
+# The fields of ObjectLedgerRow.
 _COLUMNS = f"""
     o.household_id, {HEAD_COLUMNS}, {REGION_NAME_COLUMNS}, h.category,
     (SELECT count(*) FROM members pm
@@ -105,34 +130,38 @@ def _development_started(measures: Sequence[str]) -> bool:
     return False
 
 
-def _cells(row: Mapping[str, Any], ids: IdNumbers) -> Sequence[Any]:
-    risks: list[str | None] = [RISK_TYPES.get(r, r) for r in row["risk_types"]][:RISK_COLUMNS]
+def _cells(row: ObjectLedgerRow, ids: IdNumbers) -> Sequence[Any]:
+    risks: list[str | None] = [RISK_TYPES.get(r, r) for r in row.risk_types[:RISK_COLUMNS]]
     risks += [None] * (RISK_COLUMNS - len(risks))
-    eliminated = row["status"] == "risk_eliminated"
-    measures = row["measures"]
+    eliminated = row.status == "risk_eliminated"
+    measures = row.measures
     return [
-        row["household_id"],
-        row["head_name"],
-        ids(row["head_id_masked"], row["head_id_sealed"]),
-        row["parent_name"],
-        row["region_name"],
-        row["persons"],
-        MONITORING_TYPES.get(row["monitoring_type"], row["monitoring_type"]),
-        yes_no(row["category"] == "poverty_alleviated") if row["category"] else None,
-        yes_no(row["whole_household_no_labour"]),
+        row.household_id,
+        row.head_name,
+        ids(row.head_id_masked, row.head_id_sealed),
+        row.parent_name,
+        row.region_name,
+        row.persons,
+        MONITORING_TYPES.get(row.monitoring_type, row.monitoring_type),
+        yes_no(row.category == "poverty_alleviated") if row.category else None,
+        yes_no(row.whole_household_no_labour),
         *risks,
-        year_month(row["included_on"]),
-        _ELIMINATED.get(row["status"], row["status"]),
-        ("自然消除" if row["eliminated_naturally"] else "帮扶消除") if eliminated else None,
-        year_month(row["eliminated_on"]) if eliminated else None,
+        year_month(row.included_on),
+        _ELIMINATED.get(row.status, row.status),
+        ("自然消除" if row.eliminated_naturally else "帮扶消除") if eliminated else None,
+        year_month(row.eliminated_on) if eliminated else None,
         "已实施" if _development_started(measures) else "尚未实施",
-        *_measure_columns(measures, compulsory_pupil=row["compulsory_pupil"]),
-        row["last_visit_on"],
+        *_measure_columns(measures, compulsory_pupil=row.compulsory_pupil),
+        row.last_visit_on,
     ]
 
 
 OBJECTS_LEDGER = Ledger(
-    code="monitoring_objects", title="监测对象台账", headers=HEADERS, cells=_cells
+    code="monitoring_objects",
+    title="监测对象台账",
+    headers=HEADERS,
+    row=ObjectLedgerRow,
+    cells=_cells,
 )
 
 

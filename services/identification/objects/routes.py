@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -45,7 +45,7 @@ async def get_objects(
     monitoring_type: Annotated[
         str | None, Query(alias="type", description="A monitoring type code")
     ] = None,
-) -> dict[str, Any]:
+) -> MonitoringObjectPage:
     items, next_cursor = await list_objects(
         session,
         region_code=scope_region(principal, region),
@@ -54,7 +54,10 @@ async def get_objects(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return MonitoringObjectPage(
+        items=[MonitoringObjectOut.model_validate(row, from_attributes=True) for row in items],
+        next_cursor=next_cursor,
+    )
 
 
 # Declared before /monitoring_objects/{object_id}.
@@ -104,8 +107,8 @@ async def export_objects(
     response_model=MonitoringObjectOut,
     summary="One monitoring object (staff in scope)",
 )
-async def get_one_object(obj: ObjectInScope) -> dict[str, Any]:
-    return obj
+async def get_one_object(obj: ObjectInScope) -> MonitoringObjectOut:
+    return MonitoringObjectOut.model_validate(obj, from_attributes=True)
 
 
 @router.post(
@@ -121,9 +124,9 @@ async def get_one_object(obj: ObjectInScope) -> dict[str, Any]:
 )
 async def post_removal(
     principal: CountyStaff, body: RemovalIn, obj: ObjectInScope, session: SessionDep
-) -> dict[str, Any]:
+) -> MonitoringObjectOut:
     # `principal` first: a role that may never remove gets 403 before the scope's 404.
-    return await remove_directly(
+    removed = await remove_directly(
         session,
         obj=obj,
         reason=body.reason,
@@ -131,3 +134,4 @@ async def post_removal(
         actor=principal.actor,
         today=clock.today(),
     )
+    return MonitoringObjectOut.model_validate(removed, from_attributes=True)

@@ -10,9 +10,9 @@ here, and is audited all the same.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.identification.problems.ledger import problem_filters
 from shared.catalog import PROBLEM_TYPES
@@ -32,36 +32,58 @@ HEADERS = (
     "整改日期",
 )
 
+
+class ProblemLedgerRow(NamedTuple):
+    """One problem as the problem ledger reads it."""
+
+    type: str
+    region_code: str
+    region_name: str | None
+    parent_name: str | None
+    household_id: str | None
+    description: str
+    found_on: date
+    due_on: date
+    responsible: str
+    status: str
+    action: str | None
+    rectified_on: date | None
+    late: bool
+
+
+# The fields of ProblemLedgerRow.
 _COLUMNS = f"""
     p.type, p.region_code, {REGION_NAME_COLUMNS}, p.household_id, p.description, p.found_on,
     p.due_on, p.responsible, p.status, p.action, p.rectified_on,
     (p.status = 'open' AND p.due_on < CAST(:today AS date)) AS late"""
 
 
-def _state(row: Mapping[str, Any]) -> str:
-    if row["status"] == "rectified":
+def _state(row: ProblemLedgerRow) -> str:
+    if row.status == "rectified":
         return "已整改"
-    return "逾期未整改" if row["late"] else "未整改"
+    return "逾期未整改" if row.late else "未整改"
 
 
-def _cells(row: Mapping[str, Any], ids: IdNumbers) -> Sequence[Any]:
-    place = "".join(name for name in (row["parent_name"], row["region_name"]) if name)
+def _cells(row: ProblemLedgerRow, ids: IdNumbers) -> Sequence[Any]:
+    place = "".join(name for name in (row.parent_name, row.region_name) if name)
     return [
-        PROBLEM_TYPES.get(row["type"], row["type"]),
-        row["region_code"],
+        PROBLEM_TYPES.get(row.type, row.type),
+        row.region_code,
         place or None,
-        row["household_id"],
-        row["description"],
-        row["found_on"],
-        row["due_on"],
-        row["responsible"],
+        row.household_id,
+        row.description,
+        row.found_on,
+        row.due_on,
+        row.responsible,
         _state(row),
-        row["action"],
-        row["rectified_on"],
+        row.action,
+        row.rectified_on,
     ]
 
 
-PROBLEMS_LEDGER = Ledger(code="problems", title="问题台账", headers=HEADERS, cells=_cells)
+PROBLEMS_LEDGER = Ledger(
+    code="problems", title="问题台账", headers=HEADERS, row=ProblemLedgerRow, cells=_cells
+)
 
 
 def problems_query(

@@ -11,7 +11,8 @@ pages ordered by (found_on DESC, problem_id DESC).
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -19,15 +20,40 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identification.campaigns.lookup import get_campaign_row, overlaps
-from shared.auth import Principal, Staff, ensure_in_scope, found_in_scope
+from services.identification.problems.schemas import ProblemOut, ProblemStatus
+from shared.auth import Principal, Staff, ensure_in_scope, row_in_scope
 from shared.catalog import PROBLEM_STATUSES, PROBLEM_TYPES
-from shared.db import SessionDep
+from shared.db import SessionDep, fetch_one
 from shared.errors import Conflict, FieldError, NotFound, Unprocessable, check_code, invalid
 from shared.event_types import PROBLEM_RECORDED, PROBLEM_RECTIFIED
 from shared.events import announce
-from shared.pagination import newest_first
+from shared.pagination import newest_first_rows
 from shared.regions import covers, is_well_formed, region_level, scope_like_pattern
 
+
+@dataclass(frozen=True, slots=True)
+class ProblemRow:
+    """A problem of the ledger as stored (API.md `Problem` but `overdue`, which
+    `problem_view` computes)."""
+
+    problem_id: uuid.UUID
+    county_code: str
+    campaign_id: uuid.UUID | None
+    region_code: str
+    household_id: str | None
+    type: str
+    description: str
+    found_on: date
+    due_on: date
+    responsible: str
+    status: ProblemStatus
+    rectified_on: date | None
+    action: str | None
+    overdue_at: datetime | None
+    created_at: datetime
+
+
+# The fields of ProblemRow.
 PROBLEM_COLUMNS = """
     p.problem_id, p.county_code, p.campaign_id, p.region_code, p.household_id, p.type,
     p.description, p.found_on, p.due_on, p.responsible, p.status, p.rectified_on, p.action,
@@ -35,58 +61,77 @@ PROBLEM_COLUMNS = """
 """
 
 
+# By id alone: a problem's URL carries no county, and its id is unique.
+_PROBLEM_BY_ID = text(f"SELECT {PROBLEM_COLUMNS} FROM problems p WHERE p.problem_id = :id")
+
+# The region known (once any is loaded), and the household's region if registered.
+_REFERENCES = text(
+    "SELECT EXISTS (SELECT 1 FROM regions WHERE code = :region),"
+    " EXISTS (SELECT 1 FROM regions),"
+    " (SELECT region_code FROM households"
+    "  WHERE county_code = :county AND household_id = :household)"
+)
+
+# A new problem is open; its author is kept for the audit trail.
+_INSERT = text(
+    "INSERT INTO problems (problem_id, county_code, campaign_id, region_code,"
+    " household_id, type, description, found_on, due_on, responsible, status,"
+    " created_by) VALUES (:problem_id, :county_code, :campaign_id, :region_code,"
+    " :household_id, :type, :description, :found_on, :due_on, :responsible, 'open',"
+    " :actor)"
+)
+
+# Once: a concurrent rectification leaves no open row and returns nothing.
+_RECTIFY = text(
+    "UPDATE problems SET status = 'rectified', rectified_on = :rectified_on,"
+    " action = :action WHERE county_code = :county_code AND problem_id = :problem_id"
+    " AND status = 'open' RETURNING problem_id"
+)
+
+
 class AlreadyRectified(Conflict):
     slug, title = "already_rectified", "The problem is already rectified"
 
 
-def problem_view(row: dict[str, Any], *, today: date) -> dict[str, Any]:
-    return {**row, "overdue": row["status"] == "open" and today > row["due_on"]}
+def problem_view(row: ProblemRow, *, today: date) -> ProblemOut:
+    """The API.md problem: the row and whether it is overdue today."""
+    return ProblemOut(**asdict(row), overdue=row.status == "open" and today > row.due_on)
 
 
 # The payload's fields the audit row keeps.
 _AUDITED = ("type", "status", "found_on", "due_on", "rectified_on")
 
 
-def _payload(problem: dict[str, Any]) -> dict[str, Any]:
+def _payload(problem: ProblemRow) -> dict[str, Any]:
     # The contract of shared/event_types.py; description, responsible and action
     # are free text that may name people, so they stay in the row.
-    campaign_id = problem["campaign_id"]
+    campaign_id = problem.campaign_id
     return {
-        "problem_id": str(problem["problem_id"]),
+        "problem_id": str(problem.problem_id),
         "campaign_id": None if campaign_id is None else str(campaign_id),
-        "county_code": problem["county_code"],
-        "region_code": problem["region_code"],
-        "household_id": problem["household_id"],
-        "type": problem["type"],
-        "found_on": problem["found_on"].isoformat(),
-        "due_on": problem["due_on"].isoformat(),
-        "status": problem["status"],
-        "rectified_on": problem["rectified_on"] and problem["rectified_on"].isoformat(),
+        "county_code": problem.county_code,
+        "region_code": problem.region_code,
+        "household_id": problem.household_id,
+        "type": problem.type,
+        "found_on": problem.found_on.isoformat(),
+        "due_on": problem.due_on.isoformat(),
+        "status": problem.status,
+        "rectified_on": None if problem.rectified_on is None else problem.rectified_on.isoformat(),
     }
 
 
-async def get_problem(session: AsyncSession, *, problem_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (
-        (
-            await session.execute(
-                text(f"SELECT {PROBLEM_COLUMNS} FROM problems p WHERE p.problem_id = :id"),
-                {"id": problem_id},
-            )
-        )
-        .mappings()
-        .first()
-    )
-    return None if row is None else dict(row)
+async def get_problem(session: AsyncSession, *, problem_id: uuid.UUID) -> ProblemRow | None:
+    return await fetch_one(session, _PROBLEM_BY_ID, {"id": problem_id}, into=ProblemRow)
 
 
 async def problem_in_scope(
     problem_id: uuid.UUID, session: SessionDep, principal: Staff
-) -> dict[str, Any]:
+) -> ProblemRow:
     """The problem, or 404 if it does not exist or lies outside the caller's scope."""
-    return found_in_scope(principal, await get_problem(session, problem_id=problem_id))
+    return row_in_scope(principal, await get_problem(session, problem_id=problem_id))
 
 
-ProblemInScope = Annotated[dict[str, Any], Depends(problem_in_scope)]
+ProblemInScope = Annotated[ProblemRow, Depends(problem_in_scope)]
 
 
 # -- recording -----------------------------------------------------------------------
@@ -129,12 +174,7 @@ async def _check_references(
     ensure_in_scope(principal, region_code)
     known, any_loaded, household_region = (
         await session.execute(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM regions WHERE code = :region),"
-                " EXISTS (SELECT 1 FROM regions),"
-                " (SELECT region_code FROM households"
-                "  WHERE county_code = :county AND household_id = :household)"
-            ),
+            _REFERENCES,
             {"region": region_code, "county": region_code[:6], "household": household_id},
         )
     ).one()
@@ -169,7 +209,7 @@ async def record_problem(
     due_on: date,
     responsible: str,
     today: date,
-) -> dict[str, Any]:
+) -> ProblemOut:
     """Add an open problem to the ledger; audited, `problem.recorded`.
 
     422 for a type outside the catalog, a malformed or unknown region,
@@ -189,13 +229,7 @@ async def record_problem(
     )
     problem_id = uuid.uuid4()
     await session.execute(
-        text(
-            "INSERT INTO problems (problem_id, county_code, campaign_id, region_code,"
-            " household_id, type, description, found_on, due_on, responsible, status,"
-            " created_by) VALUES (:problem_id, :county_code, :campaign_id, :region_code,"
-            " :household_id, :type, :description, :found_on, :due_on, :responsible, 'open',"
-            " :actor)"
-        ),
+        _INSERT,
         {
             "problem_id": problem_id,
             "county_code": region_code[:6],
@@ -217,7 +251,7 @@ async def record_problem(
         session,
         type=PROBLEM_RECORDED,
         aggregate=("problem", payload["problem_id"]),
-        county_code=problem["county_code"],
+        county_code=problem.county_code,
         actor=principal.actor,
         payload=payload,
         details={key: payload[key] for key in _AUDITED},
@@ -228,46 +262,42 @@ async def record_problem(
 async def rectify_problem(
     session: AsyncSession,
     *,
-    problem: dict[str, Any],
+    problem: ProblemRow,
     rectified_on: date,
     action: str,
     actor: str,
     today: date,
-) -> dict[str, Any]:
+) -> ProblemOut:
     """Mark the problem rectified on `rectified_on` (between `found_on` and today)
     with what was done; audited, `problem.rectified`. 409 `already_rectified`
     when it is, also when a concurrent request won the race."""
-    if problem["status"] == "rectified":
+    if problem.status == "rectified":
         raise AlreadyRectified("The problem is already rectified.")
     if rectified_on > today:
         raise invalid("rectified_on", "date_in_future", "rectified_on must not be after today")
-    if rectified_on < problem["found_on"]:
+    if rectified_on < problem.found_on:
         raise invalid("rectified_on", "invalid_date", "rectified_on must not be before found_on")
     if not action.strip():
         raise invalid("action", "missing_field", "action must say what was done")
     updated = await session.scalar(
-        text(
-            "UPDATE problems SET status = 'rectified', rectified_on = :rectified_on,"
-            " action = :action WHERE county_code = :county_code AND problem_id = :problem_id"
-            " AND status = 'open' RETURNING problem_id"
-        ),
+        _RECTIFY,
         {
             "rectified_on": rectified_on,
             "action": action.strip(),
-            "county_code": problem["county_code"],
-            "problem_id": problem["problem_id"],
+            "county_code": problem.county_code,
+            "problem_id": problem.problem_id,
         },
     )
     if updated is None:
         raise AlreadyRectified("The problem is already rectified.")
-    rectified = await get_problem(session, problem_id=problem["problem_id"])
+    rectified = await get_problem(session, problem_id=problem.problem_id)
     assert rectified is not None
     payload = _payload(rectified)
     await announce(
         session,
         type=PROBLEM_RECTIFIED,
         aggregate=("problem", payload["problem_id"]),
-        county_code=rectified["county_code"],
+        county_code=rectified.county_code,
         actor=actor,
         payload=payload,
         details={key: payload[key] for key in _AUDITED},
@@ -312,7 +342,7 @@ async def list_problems(
     today: date,
     cursor: str | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[ProblemOut], str | None]:
     """Problems inside `region_code`, newest found first (ties by problem id,
     descending); 422 `invalid_code` for a status or type outside its list."""
     where, params = problem_filters(
@@ -323,8 +353,9 @@ async def list_problems(
         overdue=overdue,
         today=today,
     )
-    items, next_cursor = await newest_first(
+    items, next_cursor = await newest_first_rows(
         session,
+        into=ProblemRow,
         select=f"SELECT {PROBLEM_COLUMNS} FROM problems p",
         where=where,
         params=params,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -37,7 +37,7 @@ router = APIRouter(tags=["screening"])
     response_model=ProblemOut,
     summary="Record a problem in the ledger (staff in scope)",
 )
-async def post_problem(body: ProblemIn, session: SessionDep, principal: Staff) -> dict[str, Any]:
+async def post_problem(body: ProblemIn, session: SessionDep, principal: Staff) -> ProblemOut:
     return await record_problem(
         session,
         principal=principal,
@@ -105,7 +105,7 @@ async def export_problems(
 )
 async def patch_problem(
     principal: Staff, body: ProblemRectifyIn, problem: ProblemInScope, session: SessionDep
-) -> dict[str, Any]:
+) -> ProblemOut:
     return await rectify_problem(
         session,
         problem=problem,
@@ -117,7 +117,7 @@ async def patch_problem(
 
 
 @router.get("/problems/{problem_id}", response_model=ProblemOut, summary="One problem (staff)")
-async def get_one_problem(problem: ProblemInScope) -> dict[str, Any]:
+async def get_one_problem(problem: ProblemInScope) -> ProblemOut:
     return problem_view(problem, today=clock.today())
 
 
@@ -137,7 +137,7 @@ async def get_problems(
     ] = None,
     campaign_id: uuid.UUID | None = None,
     overdue: Annotated[bool | None, Query(description="Open and past due_on")] = None,
-) -> dict[str, Any]:
+) -> ProblemPage:
     items, next_cursor = await list_problems(
         session,
         region_code=scope_region(principal, region),
@@ -149,4 +149,4 @@ async def get_problems(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return ProblemPage(items=items, next_cursor=next_cursor)

@@ -18,8 +18,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identification.objects.monitoring_objects import OBJECT_COLUMNS, remove_object
-from services.identification.requests.lookup import get_request
+from services.identification.objects.monitoring_objects import (
+    OBJECT_COLUMNS,
+    ObjectRow,
+    remove_object,
+)
+from services.identification.requests.lookup import RequestRow, get_request
+from shared.db import fetch_one
 from shared.errors import Conflict, NotFound, invalid
 from shared.object_requests import (
     announce_decided,
@@ -43,25 +48,31 @@ class RequestClosed(Conflict):
     slug, title = "request_closed", "The request is already approved or rejected"
 
 
+# Held to the transaction's end: a concurrent change of the object waits.
+_LOCK_OBJECT = text(
+    f"SELECT {OBJECT_COLUMNS} FROM monitoring_objects o"
+    " WHERE o.county_code = :county_code AND o.object_id = :object_id FOR UPDATE"
+)
+
+# A level's decision: the whole chain is rewritten, with the request's status.
+_SET_CHAIN = text(
+    "UPDATE object_requests SET chain = CAST(:chain AS jsonb), status = :status"
+    " WHERE county_code = :county_code AND request_id = :request_id"
+)
+
+
 async def _lock_object(
     session: AsyncSession, *, county_code: str, object_id: uuid.UUID
-) -> dict[str, Any]:
-    row = (
-        (
-            await session.execute(
-                text(
-                    f"SELECT {OBJECT_COLUMNS} FROM monitoring_objects o"
-                    " WHERE o.county_code = :county_code AND o.object_id = :object_id FOR UPDATE"
-                ),
-                {"county_code": county_code, "object_id": object_id},
-            )
-        )
-        .mappings()
-        .first()
+) -> ObjectRow:
+    row = await fetch_one(
+        session,
+        _LOCK_OBJECT,
+        {"county_code": county_code, "object_id": object_id},
+        into=ObjectRow,
     )
     if row is None:
         raise NotFound()
-    return dict(row)
+    return row
 
 
 def _not_after_today(field: str, day: date, today: date) -> None:
@@ -72,23 +83,24 @@ def _not_after_today(field: str, day: date, today: date) -> None:
 async def file_request(
     session: AsyncSession,
     *,
-    obj: dict[str, Any],
+    obj: ObjectRow,
     kind: str,
     reason: str,
     evidence: str | None,
     requested_on: date,
     actor: str,
     today: date,
-) -> dict[str, Any]:
+) -> RequestRow:
     """File a pending request with the policy's chain for `kind`; audited,
     `request.filed`. 422 `date_in_future`, `before_elimination` (a rollback
     requested before the object's elimination); 409 `invalid_status` (a removed
     object, or a rollback of one not `risk_eliminated`); 409 `request_pending`."""
     _not_after_today("requested_on", requested_on, today)
     # Held to the transaction's end: a concurrent change of the object waits.
-    locked = await _lock_object(session, county_code=obj["county_code"], object_id=obj["object_id"])
+    locked = await _lock_object(session, county_code=obj.county_code, object_id=obj.object_id)
     check_status(locked, kind)
-    if kind == "rollback" and requested_on < locked["eliminated_on"]:
+    eliminated_on = locked.eliminated_on  # set: check_status let only an eliminated one by
+    if kind == "rollback" and eliminated_on is not None and requested_on < eliminated_on:
         message = "requested_on must not be before the object's eliminated_on"
         raise invalid("requested_on", "before_elimination", message)
     await check_none_pending(session, locked)
@@ -122,7 +134,7 @@ async def file_request(
 async def decide(
     session: AsyncSession,
     *,
-    request: dict[str, Any],
+    request: RequestRow,
     level: str,
     decision: str,
     decided_on: date,
@@ -130,7 +142,7 @@ async def decide(
     notes: str | None,
     actor: str,
     today: date,
-) -> dict[str, Any]:
+) -> RequestRow:
     """Record `level`'s decision; audited, `request.decided`; the last approval
     applies the request (with the object's own event).
 
@@ -139,11 +151,11 @@ async def decide(
     `before_request`, `before_previous_level`; the object's own 409s when the
     change no longer applies (`invalid_status`, `household_already_monitored`).
     """
-    locked = await get_request(session, request_id=request["request_id"], lock=True)
+    locked = await get_request(session, request_id=request.request_id, lock=True)
     assert locked is not None
-    if locked["status"] != "pending":
-        raise RequestClosed(f"The request is {locked['status']}; it takes no further decision.")
-    chain: list[dict[str, Any]] = [dict(step) for step in locked["chain"]]
+    if locked.status != "pending":
+        raise RequestClosed(f"The request is {locked.status}; it takes no further decision.")
+    chain: list[dict[str, Any]] = [dict(step) for step in locked.chain]
     index = next(i for i, step in enumerate(chain) if step["decision"] is None)
     expected = chain[index]["level"]
     if level != expected:
@@ -162,27 +174,22 @@ async def decide(
     last = index == len(chain) - 1
     status = "rejected" if decision == "rejected" else ("approved" if last else "pending")
     await session.execute(
-        text(
-            "UPDATE object_requests SET chain = CAST(:chain AS jsonb), status = :status"
-            " WHERE county_code = :county_code AND request_id = :request_id"
-        ),
+        _SET_CHAIN,
         {
             "chain": as_json(chain),
             "status": status,
-            "county_code": locked["county_code"],
-            "request_id": locked["request_id"],
+            "county_code": locked.county_code,
+            "request_id": locked.request_id,
         },
     )
-    obj = await _lock_object(
-        session, county_code=locked["county_code"], object_id=locked["object_id"]
-    )
+    obj = await _lock_object(session, county_code=locked.county_code, object_id=locked.object_id)
     if status == "approved":
-        check_status(obj, locked["kind"])
+        check_status(obj, locked.kind)
     await announce_decided(
         session,
-        request_id=locked["request_id"],
+        request_id=locked.request_id,
         obj=obj,
-        kind=locked["kind"],
+        kind=locked.kind,
         level=level,
         decision=decision,
         decided_on=decided_on,
@@ -191,16 +198,16 @@ async def decide(
     )
     if status == "approved":
         await _apply(session, request=locked, obj=obj, step=chain[index], actor=actor)
-    decided = await get_request(session, request_id=locked["request_id"])
+    decided = await get_request(session, request_id=locked.request_id)
     assert decided is not None
     return decided
 
 
 def _check_dates(
-    request: dict[str, Any], chain: list[dict[str, Any]], index: int, day: date, today: date
+    request: RequestRow, chain: list[dict[str, Any]], index: int, day: date, today: date
 ) -> None:
     _not_after_today("decided_on", day, today)
-    if day < request["requested_on"]:
+    if day < request.requested_on:
         raise invalid("decided_on", "before_request", "decided_on must not be before requested_on")
     if index and day < date.fromisoformat(chain[index - 1]["decided_on"]):
         message = "decided_on must not be before the decision of the level below"
@@ -210,20 +217,20 @@ def _check_dates(
 async def _apply(
     session: AsyncSession,
     *,
-    request: dict[str, Any],
-    obj: dict[str, Any],
+    request: RequestRow,
+    obj: ObjectRow,
     step: dict[str, Any],
     actor: str,
 ) -> None:
     day = date.fromisoformat(step["decided_on"])
-    if request["kind"] == "rollback":
-        await roll_back_object(session, obj=obj, reason=request["reason"], actor=actor, on=day)
+    if request.kind == "rollback":
+        await roll_back_object(session, obj=obj, reason=request.reason, actor=actor, on=day)
         return
     approver = f"{LEVEL_LABELS[step['level']]} {step['document_no'] or ''}".strip()
     await remove_object(
         session,
         obj=obj,
-        reason=request["reason"],
+        reason=request.reason,
         approved_by=approver[:100],
         actor=actor,
         today=day,

@@ -3,13 +3,13 @@ decisions, the list and one request."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from services.identification.objects.monitoring_objects import ObjectInScope
 from services.identification.requests.chain import decide, file_request
-from services.identification.requests.lookup import RequestInScope, list_requests
+from services.identification.requests.lookup import RequestInScope, RequestRow, list_requests
 from services.identification.requests.schemas import (
     DecisionIn,
     RequestIn,
@@ -33,6 +33,11 @@ router = APIRouter(tags=["requests"])
 
 TownshipOrCountyStaff = Annotated[Principal, Depends(require_role(TOWNSHIP_STAFF, COUNTY_STAFF))]
 
+
+def _out(row: RequestRow) -> RequestOut:
+    return RequestOut.model_validate(row, from_attributes=True)
+
+
 # Writers: `principal` comes first so that a role that may never write gets
 # 403 before the scope's 404.
 
@@ -52,8 +57,8 @@ TownshipOrCountyStaff = Annotated[Principal, Depends(require_role(TOWNSHIP_STAFF
 )
 async def post_request(
     principal: TownshipOrCountyStaff, body: RequestIn, obj: ObjectInScope, session: SessionDep
-) -> dict[str, Any]:
-    return await file_request(
+) -> RequestOut:
+    filed = await file_request(
         session,
         obj=obj,
         kind=body.kind,
@@ -63,6 +68,7 @@ async def post_request(
         actor=principal.actor,
         today=clock.today(),
     )
+    return _out(filed)
 
 
 @router.post(
@@ -76,8 +82,8 @@ async def post_request(
 )
 async def post_decision(
     principal: CountyStaff, body: DecisionIn, request: RequestInScope, session: SessionDep
-) -> dict[str, Any]:
-    return await decide(
+) -> RequestOut:
+    decided = await decide(
         session,
         request=request,
         level=body.level,
@@ -88,6 +94,7 @@ async def post_decision(
         actor=principal.actor,
         today=clock.today(),
     )
+    return _out(decided)
 
 
 @router.get(
@@ -104,7 +111,7 @@ async def get_requests(
     ] = None,
     status: Annotated[str | None, Query(description="pending | approved | rejected")] = None,
     kind: Annotated[str | None, Query(description="rollback | removal")] = None,
-) -> dict[str, Any]:
+) -> RequestPage:
     items, next_cursor = await list_requests(
         session,
         region_code=scope_region(principal, region),
@@ -113,11 +120,11 @@ async def get_requests(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return RequestPage(items=[_out(row) for row in items], next_cursor=next_cursor)
 
 
 @router.get(
     "/requests/{request_id}", response_model=RequestOut, summary="One request (staff in scope)"
 )
-async def get_one_request(request: RequestInScope) -> dict[str, Any]:
-    return request
+async def get_one_request(request: RequestInScope) -> RequestOut:
+    return _out(request)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,8 +31,10 @@ from services.identification.spot_checks.sampling import (
     new_seed,
     reads_as_id_number,
 )
-from services.identification.spot_checks.views import sample_pattern, spot_check_view
+from services.identification.spot_checks.schemas import SpotCheckKind, SpotCheckOut
+from services.identification.spot_checks.views import SpotCheckRow, sample_pattern, spot_check_view
 from shared.auth import Principal
+from shared.db import fetch_all
 from shared.errors import invalid
 from shared.event_types import SPOT_CHECK_DRAWN
 from shared.events import announce
@@ -84,9 +85,9 @@ async def draw_spot_check(
     *,
     campaign: CampaignRow,
     principal: Principal,
-    kind: str,
+    kind: SpotCheckKind,
     seed: int | None,
-) -> dict[str, Any]:
+) -> SpotCheckOut:
     """Draw, store and announce (`spot_check.drawn`, audited) a sample of the
     campaign; return its view. 422 when the region has no registered household,
     or a given seed reads as an ID number (events refuse those)."""
@@ -95,15 +96,12 @@ async def draw_spot_check(
     elif reads_as_id_number(seed):
         raise invalid("seed", "invalid_value", "choose another seed (this one reads as an ID)")
     county, pattern = campaign.county_code, sample_pattern(campaign, principal)
-    frame = [
-        Village(**row)
-        for row in (
-            await session.execute(
-                _FRAME,
-                {"county": county, "pattern": pattern, "campaign_id": campaign.campaign_id},
-            )
-        ).mappings()
-    ]
+    frame = await fetch_all(
+        session,
+        _FRAME,
+        {"county": county, "pattern": pattern, "campaign_id": campaign.campaign_id},
+        into=Village,
+    )
     if not frame:
         raise invalid("campaign_id", "no_households", "the region has no registered households")
     policy = get_policy().screening
@@ -113,25 +111,26 @@ async def draw_spot_check(
     for row in await session.execute(_HOUSEHOLDS, {"county": county, "villages": villages}):
         by_village[row.region_code].append(row.household_id)
     sample = draw_households(by_village, rng=rng, per_village=policy.min_households_per_village)
-    spot_check = {
-        "spot_check_id": uuid.uuid4(),
-        "county_code": county,
-        "campaign_id": campaign.campaign_id,
-        "kind": kind,
-        "seed": seed,
-        "created_at": None,
-    }
-    key = {"id": spot_check["spot_check_id"], "county": county}
-    spot_check["created_at"] = await session.scalar(
+    new_id = uuid.uuid4()
+    key = {"id": new_id, "county": county}
+    created_at = await session.scalar(
         _INSERT_SPOT_CHECK,
         {**key, "campaign_id": campaign.campaign_id, "kind": kind, "seed": seed}
         | {"actor": principal.actor},
+    )
+    spot_check = SpotCheckRow(
+        spot_check_id=new_id,
+        county_code=county,
+        campaign_id=campaign.campaign_id,
+        kind=kind,
+        seed=seed,
+        created_at=created_at,
     )
     await session.execute(
         _INSERT_SAMPLE,
         {**key, "households": [h for _, h in sample], "regions": [v for v, _ in sample]},
     )
-    spot_check_id = str(spot_check["spot_check_id"])
+    spot_check_id = str(spot_check.spot_check_id)
     payload = {
         "spot_check_id": spot_check_id,
         "campaign_id": str(campaign.campaign_id),

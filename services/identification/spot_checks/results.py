@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identification.campaigns.rows import CampaignRow
 from services.identification.screenings.record import check_screening
-from services.identification.spot_checks.views import spot_check_view
+from services.identification.spot_checks.schemas import SpotCheckOut
+from services.identification.spot_checks.views import SpotCheckRow, spot_check_view
 from shared.auth import Principal
 from shared.clock import local_date
 from shared.errors import FieldError, Unprocessable
@@ -40,11 +41,11 @@ async def record_results(
     session: AsyncSession,
     *,
     campaign: CampaignRow,
-    spot_check: dict[str, Any],
+    spot_check: SpotCheckRow,
     records: list[Any],
     principal: Principal,
     now: datetime,
-) -> dict[str, Any]:
+) -> SpotCheckOut:
     """Store checkers' records (the screening shape, `screened_on` in the
     campaign's year) of sampled households; return the spot check's view.
 
@@ -74,7 +75,7 @@ async def record_results(
             )
         else:
             accepted[checked.household_id] = (index, asdict(checked))
-    key = {"id": spot_check["spot_check_id"], "county": spot_check["county_code"]}
+    key = {"id": spot_check.spot_check_id, "county": spot_check.county_code}
     sampled = {
         row.household_id: row.region_code
         for row in await session.execute(_SAMPLED, {**key, "ids": list(accepted)})
@@ -101,11 +102,11 @@ async def record_results(
     view = await spot_check_view(
         session, campaign=campaign, spot_check=spot_check, principal=principal
     )
-    differences = [d for d in view["differences"] if d["household_id"] in accepted]
-    spot_check_id = str(spot_check["spot_check_id"])
+    differences = [d for d in view.differences if d.household_id in accepted]
+    spot_check_id = str(spot_check.spot_check_id)
     payload = {
         "spot_check_id": spot_check_id,
-        "campaign_id": str(spot_check["campaign_id"]),
+        "campaign_id": str(spot_check.campaign_id),
         "checked": len(accepted),
         "differences": len(differences),
     }
@@ -113,7 +114,7 @@ async def record_results(
         session,
         type=SPOT_CHECK_RESULTS_RECORDED,
         aggregate=("spot_check", spot_check_id),
-        county_code=spot_check["county_code"],
+        county_code=spot_check.county_code,
         actor=principal.actor,
         payload=payload,
         details=payload,

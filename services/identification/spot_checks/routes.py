@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from services.identification.campaigns.lookup import CampaignInScope
@@ -14,6 +12,7 @@ from services.identification.spot_checks.schemas import (
     SpotCheckList,
     SpotCheckOut,
     SpotCheckResultsIn,
+    SpotCheckSummaryOut,
 )
 from services.identification.spot_checks.views import (
     SpotCheckInCampaign,
@@ -37,7 +36,7 @@ _PATH = "/campaigns/{campaign_id}/spot_checks"
 )
 async def post_spot_check(
     principal: CountyStaff, body: SpotCheckIn, campaign: CampaignInScope, session: SessionDep
-) -> dict[str, Any]:
+) -> SpotCheckOut:
     # `principal` first: a role that may never draw gets 403 before the scope's 404.
     return await draw_spot_check(
         session, campaign=campaign, principal=principal, kind=body.kind, seed=body.seed
@@ -47,8 +46,11 @@ async def post_spot_check(
 @router.get(_PATH, response_model=SpotCheckList, summary="The campaign's samples (staff)")
 async def get_spot_checks(
     principal: Staff, campaign: CampaignInScope, session: SessionDep
-) -> dict[str, Any]:
-    return {"items": await list_spot_checks(session, campaign=campaign, principal=principal)}
+) -> SpotCheckList:
+    rows = await list_spot_checks(session, campaign=campaign, principal=principal)
+    return SpotCheckList(
+        items=[SpotCheckSummaryOut.model_validate(row, from_attributes=True) for row in rows]
+    )
 
 
 @router.get(
@@ -61,7 +63,7 @@ async def get_spot_check(
     campaign: CampaignInScope,
     spot_check: SpotCheckInCampaign,
     session: SessionDep,
-) -> dict[str, Any]:
+) -> SpotCheckOut:
     return await spot_check_view(
         session, campaign=campaign, spot_check=spot_check, principal=principal
     )
@@ -79,7 +81,7 @@ async def post_results(
     campaign: CampaignInScope,
     spot_check: SpotCheckInCampaign,
     session: SessionDep,
-) -> dict[str, Any]:
+) -> SpotCheckOut:
     return await record_results(
         session,
         campaign=campaign,

@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field
 
 SEED_MAX = 2**63 - 1  # the column is a bigint
 MAX_RESULTS = 5000
+SpotCheckKind = Literal["cross", "spot"]
 
 
 class SpotCheckIn(BaseModel):
-    kind: Literal["cross", "spot"] = Field(description="cross (交叉排查) | spot (暗访抽查)")
+    kind: SpotCheckKind = Field(description="cross (交叉排查) | spot (暗访抽查)")
     seed: int | None = Field(
         default=None,
         ge=0,
@@ -61,7 +62,7 @@ class DifferenceCountsOut(BaseModel):
 class SpotCheckOut(BaseModel):
     spot_check_id: UUID
     campaign_id: UUID
-    kind: Literal["cross", "spot"]
+    kind: SpotCheckKind
     seed: int
     created_at: datetime | None = None
     villages: list[SampledVillageOut]
@@ -73,7 +74,7 @@ class SpotCheckOut(BaseModel):
 class SpotCheckSummaryOut(BaseModel):
     spot_check_id: UUID
     campaign_id: UUID
-    kind: Literal["cross", "spot"]
+    kind: SpotCheckKind
     seed: int
     created_at: datetime | None = None
     households: int = Field(description="Sampled households inside your scope")

@@ -5,7 +5,7 @@ active object's risk revised, SPEC §4."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from services.identification.steps.writing import (
     record_step,
 )
 from shared.catalog import MONITORING_TYPE_CATEGORY, RISK_TYPES
+from shared.db import fetch_one
 from shared.errors import invalid
 from shared.event_types import (
     CASE_DECIDED,
@@ -42,6 +43,18 @@ class Decision:
     monitoring_type: str | None = None
     risk_types: list[str] | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectTarget:
+    """The monitoring object a decision includes or revises: the household's
+    active one (read under lock), or the one an inclusion creates."""
+
+    object_id: uuid.UUID
+    county_code: str
+    household_id: str
+    region_code: str
+    monitoring_type: str | None
 
 
 async def record_county_approval(
@@ -107,7 +120,7 @@ async def _decision(
     session: AsyncSession,
     case: LockedCase,
     approval: CountyApprovalIn,
-    active: dict[str, Any] | None,
+    active: ObjectTarget | None,
 ) -> Decision:
     """The county's decision, checked against the household and its active object."""
     if approval.outcome == "not_included":
@@ -127,7 +140,7 @@ async def _decision(
     if monitoring_type is not None:
         await _check_type_fits(session, case, monitoring_type)
     elif active is not None:
-        monitoring_type = active["monitoring_type"]
+        monitoring_type = active.monitoring_type
     return Decision(
         approval.outcome, approval.approved_on, monitoring_type, risk_types, approval.reason
     )
@@ -146,7 +159,7 @@ async def _check_type_fits(session: AsyncSession, case: LockedCase, monitoring_t
     if fits is None:
         raise invalid("monitoring_type", "invalid_code", "monitoring_type is not a catalog code")
     category = await session.scalar(
-        text("SELECT category FROM households WHERE county_code = :county AND household_id = :id"),
+        _HOUSEHOLD_CATEGORY,
         {"county": case.county_code, "id": case.household_id},
     )
     if category != fits:
@@ -154,22 +167,23 @@ async def _check_type_fits(session: AsyncSession, case: LockedCase, monitoring_t
         raise invalid("monitoring_type", "monitoring_type_mismatch", message)
 
 
-async def _active_object(session: AsyncSession, case: LockedCase) -> dict[str, Any] | None:
-    row = (
-        (
-            await session.execute(
-                text(
-                    "SELECT object_id, county_code, household_id, region_code, monitoring_type"
-                    " FROM monitoring_objects WHERE county_code = :county AND household_id = :id"
-                    " AND status = 'risk_not_eliminated' FOR UPDATE"
-                ),
-                {"county": case.county_code, "id": case.household_id},
-            )
-        )
-        .mappings()
-        .first()
-    )
-    return None if row is None else dict(row)
+# The household's active object (at most one, a partial unique index), held
+# to the transaction's end so that a concurrent change waits for the decision.
+_ACTIVE_OBJECT = text(
+    "SELECT object_id, county_code, household_id, region_code, monitoring_type"
+    " FROM monitoring_objects WHERE county_code = :county AND household_id = :id"
+    " AND status = 'risk_not_eliminated' FOR UPDATE"
+)
+
+# A monitoring type fits one category of household.
+_HOUSEHOLD_CATEGORY = text(
+    "SELECT category FROM households WHERE county_code = :county AND household_id = :id"
+)
+
+
+async def _active_object(session: AsyncSession, case: LockedCase) -> ObjectTarget | None:
+    key = {"county": case.county_code, "id": case.household_id}
+    return await fetch_one(session, _ACTIVE_OBJECT, key, into=ObjectTarget)
 
 
 # ------------------------------------------------------------------ writes
@@ -221,17 +235,17 @@ async def record_decision(writer: CaseWriteContext, decision: Decision) -> None:
 
 async def _include(writer: CaseWriteContext, decision: Decision) -> None:
     case = writer.case
-    target = {
-        "object_id": uuid.uuid4(),
-        "county_code": case.county_code,
-        "household_id": case.household_id,
-        "region_code": case.region_code,
-    }
+    target = ObjectTarget(
+        object_id=uuid.uuid4(),
+        county_code=case.county_code,
+        household_id=case.household_id,
+        region_code=case.region_code,
+        monitoring_type=decision.monitoring_type,
+    )
     await writer.session.execute(
         _INCLUDE,
         {
-            **target,
-            "monitoring_type": decision.monitoring_type,
+            **asdict(target),
             "risk_types": decision.risk_types,
             "included_on": decision.decided_on,
             "case_id": case.case_id,
@@ -241,17 +255,15 @@ async def _include(writer: CaseWriteContext, decision: Decision) -> None:
     await _record_object_event(writer, MONITORING_OBJECT_INCLUDED, target, decision, dated)
 
 
-async def _update_risk(
-    writer: CaseWriteContext, target: dict[str, Any], decision: Decision
-) -> None:
+async def _update_risk(writer: CaseWriteContext, target: ObjectTarget, decision: Decision) -> None:
     await writer.session.execute(
         _UPDATE_RISK,
         {
             "risk_types": decision.risk_types,
             "monitoring_type": decision.monitoring_type,
             "now": writer.now,
-            "object_id": target["object_id"],
-            "county_code": target["county_code"],
+            "object_id": target.object_id,
+            "county_code": target.county_code,
         },
     )
     dated = {"updated_on": decision.decided_on.isoformat()}
@@ -261,20 +273,20 @@ async def _update_risk(
 async def _record_object_event(
     writer: CaseWriteContext,
     type: str,
-    target: dict[str, Any],
+    target: ObjectTarget,
     decision: Decision,
     dated: dict[str, str],
 ) -> None:
     payload = {
-        "object_id": str(target["object_id"]),
-        "household_id": target["household_id"],
-        "county_code": target["county_code"],
-        "region_code": target["region_code"],
+        "object_id": str(target.object_id),
+        "household_id": target.household_id,
+        "county_code": target.county_code,
+        "region_code": target.region_code,
         "monitoring_type": decision.monitoring_type,
         "risk_types": decision.risk_types,
         "case_id": str(writer.case.case_id),
         **dated,
     }
     details = {"monitoring_type": decision.monitoring_type, "risk_types": decision.risk_types}
-    aggregate = ("monitoring_object", payload["object_id"])
+    aggregate = ("monitoring_object", str(target.object_id))
     await announce_for_case(writer, type, payload, details, aggregate=aggregate)

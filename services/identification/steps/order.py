@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identification.steps.schemas import VillageReviewIn
 from shared.clock import local_date
+from shared.db import fetch_one
 from shared.errors import Conflict, NotFound, invalid
 from shared.policy import get_policy
 
@@ -61,8 +62,8 @@ class LockedCase:
     opened_on: date
     state: str
     green_channel: bool
-    steps_done: tuple[str, ...]
-    risk_types: tuple[str, ...]
+    steps_done: list[str]
+    risk_types: list[str]
 
     @property
     def decided(self) -> bool:
@@ -82,12 +83,10 @@ _LOCK = text(
 
 async def lock_case(session: AsyncSession, case_id: uuid.UUID, county_code: str) -> LockedCase:
     params = {"case_id": case_id, "county_code": county_code}
-    row = (await session.execute(_LOCK, params)).mappings().first()
-    if row is None:
+    case = await fetch_one(session, _LOCK, params, into=LockedCase)
+    if case is None:
         raise NotFound()
-    return LockedCase(
-        **{**row, "steps_done": tuple(row["steps_done"]), "risk_types": tuple(row["risk_types"])}
-    )
+    return case
 
 
 async def begin_step(
@@ -134,12 +133,14 @@ def check_notice(review: VillageReviewIn) -> None:
         raise invalid("notice_end", "notice_too_short", message)
 
 
+# A step's form as recorded: JSON, whose fields are the step's (steps.schemas).
+_STEP_FORM = text(
+    "SELECT form FROM case_steps"
+    " WHERE case_id = :case_id AND county_code = :county_code AND step = :step"
+)
+
+
 async def step_form(session: AsyncSession, case: LockedCase, step: str) -> dict[str, Any] | None:
-    form = await session.scalar(
-        text(
-            "SELECT form FROM case_steps"
-            " WHERE case_id = :case_id AND county_code = :county_code AND step = :step"
-        ),
-        {**case.key, "step": step},
-    )
+    """The form `step` recorded for `case` (a JSON object), None if not done."""
+    form = await session.scalar(_STEP_FORM, {**case.key, "step": step})
     return None if form is None else dict(form)

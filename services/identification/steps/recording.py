@@ -103,6 +103,19 @@ async def record_township_review(
         await record_decision(writer, Decision("not_included", day, reason=review.notes))
 
 
+# The case is locked and checked first (open, not yet on the channel).
+_GREEN_CHANNEL = text(
+    "UPDATE cases SET green_channel = true, green_channel_reason = :reason"
+    " WHERE case_id = :case_id AND county_code = :county_code"
+)
+
+# A sudden warning type among the case's warnings makes the case sudden.
+_HAS_SUDDEN_WARNING = text(
+    "SELECT EXISTS (SELECT 1 FROM case_warnings WHERE case_id = :case_id"
+    " AND county_code = :county_code AND warning_type = ANY(CAST(:types AS text[])))"
+)
+
+
 async def put_on_green_channel(
     session: AsyncSession,
     *,
@@ -127,13 +140,7 @@ async def put_on_green_channel(
         # SPEC §12 (Lingshou): the green channel starts from a household visit.
         detail = "The green channel needs the household_visit first."
         raise StepOutOfOrder(detail, extra={"missing_steps": [VISIT]})
-    await session.execute(
-        text(
-            "UPDATE cases SET green_channel = true, green_channel_reason = :reason"
-            " WHERE case_id = :case_id AND county_code = :county_code"
-        ),
-        {"reason": reason, **case.key},
-    )
+    await session.execute(_GREEN_CHANNEL, {"reason": reason, **case.key})
     payload = {
         "case_id": str(case.case_id),
         "household_id": case.household_id,
@@ -149,10 +156,6 @@ async def _is_sudden(session: AsyncSession, case: LockedCase) -> bool:
     if SUDDEN_RISK_TYPES.intersection(case.risk_types):
         return True
     found = await session.scalar(
-        text(
-            "SELECT EXISTS (SELECT 1 FROM case_warnings WHERE case_id = :case_id"
-            " AND county_code = :county_code AND warning_type = ANY(CAST(:types AS text[])))"
-        ),
-        {**case.key, "types": sorted(SUDDEN_WARNING_TYPES)},
+        _HAS_SUDDEN_WARNING, {**case.key, "types": sorted(SUDDEN_WARNING_TYPES)}
     )
     return bool(found)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identification.cases.lookup import CaseInScope, case_view, get_case_row
+from services.identification.cases.lookup import CaseInScope, CaseRow, case_view, get_case_row
 from services.identification.cases.schemas import CaseOut
 from services.identification.steps import decision, recording
 from services.identification.steps.schemas import (
@@ -38,8 +38,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _updated(session: AsyncSession, case: dict[str, Any], now: datetime) -> dict[str, Any]:
-    row = await get_case_row(session, case_id=case["case_id"])
+async def _updated(session: AsyncSession, case: CaseRow, now: datetime) -> CaseOut:
+    row = await get_case_row(session, case_id=case.case_id)
     assert row is not None
     return case_view(row, today=clock.local_date(now))
 
@@ -52,12 +52,12 @@ async def _updated(session: AsyncSession, case: dict[str, Any], now: datetime) -
 )
 async def post_household_visit(
     body: HouseholdVisitIn, principal: VillageOrCounty, case: CaseInScope, session: SessionDep
-) -> dict[str, Any]:
+) -> CaseOut:
     now = clock.now()
     await recording.record_household_visit(
         session,
-        case_id=case["case_id"],
-        county_code=case["county_code"],
+        case_id=case.case_id,
+        county_code=case.county_code,
         visit=body,
         actor=principal.actor,
         now=now,
@@ -73,12 +73,12 @@ async def post_household_visit(
 )
 async def post_village_review(
     body: VillageReviewIn, principal: VillageOrCounty, case: CaseInScope, session: SessionDep
-) -> dict[str, Any]:
+) -> CaseOut:
     now = clock.now()
     await recording.record_village_review(
         session,
-        case_id=case["case_id"],
-        county_code=case["county_code"],
+        case_id=case.case_id,
+        county_code=case.county_code,
         review=body,
         actor=principal.actor,
         now=now,
@@ -94,12 +94,12 @@ async def post_village_review(
 )
 async def post_township_review(
     body: TownshipReviewIn, principal: TownshipOrCounty, case: CaseInScope, session: SessionDep
-) -> dict[str, Any]:
+) -> CaseOut:
     now = clock.now()
     await recording.record_township_review(
         session,
-        case_id=case["case_id"],
-        county_code=case["county_code"],
+        case_id=case.case_id,
+        county_code=case.county_code,
         review=body,
         actor=principal.actor,
         now=now,
@@ -115,12 +115,12 @@ async def post_township_review(
 )
 async def post_county_approval(
     body: CountyApprovalIn, principal: County, case: CaseInScope, session: SessionDep
-) -> dict[str, Any]:
+) -> CaseOut:
     now = clock.now()
     await decision.record_county_approval(
         session,
-        case_id=case["case_id"],
-        county_code=case["county_code"],
+        case_id=case.case_id,
+        county_code=case.county_code,
         approval=body,
         actor=principal.actor,
         now=now,
@@ -140,12 +140,12 @@ async def post_county_approval(
 )
 async def post_green_channel(
     body: GreenChannelIn, principal: County, case: CaseInScope, session: SessionDep
-) -> dict[str, Any]:
+) -> CaseOut:
     now = clock.now()
     await recording.put_on_green_channel(
         session,
-        case_id=case["case_id"],
-        county_code=case["county_code"],
+        case_id=case.case_id,
+        county_code=case.county_code,
         reason=body.reason,
         actor=principal.actor,
         now=now,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from services.assistance.objects import routes as objects_routes
-from services.assistance.objects.elimination import unmet_criteria
+from services.assistance.objects.elimination import get_object, unmet_criteria
 from shared import clock
 from shared.policy import get_policy
 from tests.services.assistance.assist_helpers import (
@@ -119,7 +119,8 @@ async def test_monitoring_too_short_is_counted_from_inclusion_to_the_decision(cl
             text("UPDATE monitoring_objects SET included_on = :on WHERE object_id = :id"),
             {"on": included_on, "id": object_id},
         )
-        obj = {"county_code": "610326", "object_id": object_id}
+        obj = await get_object(session, object_id=object_id)
+        assert obj is not None
         errors = await unmet_criteria(
             session, obj=obj, policy=get_policy(), decided_on=date(2026, 7, 4)
         )
