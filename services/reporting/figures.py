@@ -28,7 +28,8 @@ Definitions (the period is `date_from`..`date_to`, both included):
   (rolled_back_on; only an object's latest rollback is kept), `removals`.
   `persons`: the same `by_type`, `by_status` and `newly_included` in persons,
   the members of those objects' households today (a household's members
-  count once per object of it). `by_risk_type` (stock): objects at risk
+  count once per object of it); the persons of `rollbacks` and `removals`
+  are kept too, for the progress table. `by_risk_type` (stock): objects at risk
   (risk_not_eliminated) per risk type; an object with two counts under both.
 - measures (stock): `by_category` (not cancelled), `by_status` (all);
   `development_coverage_rate`: of the objects at risk (risk_not_eliminated,
@@ -245,6 +246,9 @@ def empty_figures() -> dict[str, Any]:
                 "by_type": _zeros(MONITORING_TYPES),
                 "by_status": _zeros(OBJECT_STATUSES),
                 "newly_included": _zeros([*MONITORING_TYPES, "epidemic"]),
+                # For the progress table; the overview's response leaves them out.
+                "rollbacks": 0,
+                "removals": 0,
             },
             "by_risk_type": _zeros(RISK_TYPES),
             "look_backs": 0,
@@ -353,8 +357,10 @@ async def figures_by_group(
                 "rolled_back": "rollbacks",
                 "removed": "removals",
                 "look_back": "look_backs",
-            }
-            objects[key[row.event]] += n
+            }[row.event]
+            objects[key] += n
+            if key in ("rollbacks", "removals"):
+                objects["persons"][key] += int(row.persons)
 
     for row in await session.execute(text(_OBJECT_RISKS), params):
         groups[row.g]["monitoring_objects"]["by_risk_type"][row.risk_type] = int(row.n)
