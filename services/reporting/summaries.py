@@ -177,11 +177,9 @@ FROM cases WHERE {IN_COUNTIES} AND state = 'open' AND decided_on IS NULL
 GROUP BY county_code, region_code, deadline
 """
 
-# Each object with the members of its household today (its `persons`).
-_OBJECTS_WITH_PERSONS = f"""monitoring_objects x
-CROSS JOIN LATERAL (SELECT count(*) AS persons FROM members p
-                    WHERE p.county_code = x.county_code AND p.household_id = x.household_id) hp
-WHERE x.{IN_COUNTIES}"""
+# The members of object x's household today (its `hp.persons`).
+_HOUSEHOLD_PERSONS = """CROSS JOIN LATERAL (SELECT count(*) AS persons FROM members p
+                    WHERE p.county_code = x.county_code AND p.household_id = x.household_id) hp"""
 
 # Labour-capable: at risk, not flagged as a household without labour, with a
 # member able to work at least partly; developed: a development measure that
@@ -199,7 +197,8 @@ SELECT x.county_code, 'village', x.region_code, x.monitoring_type, x.status,
                WHERE m.county_code = x.county_code AND m.object_id = x.object_id
                  AND m.development AND m.status <> 'cancelled'),
        count(*), sum(hp.persons)
-FROM {_OBJECTS_WITH_PERSONS}
+FROM monitoring_objects x {_HOUSEHOLD_PERSONS}
+WHERE x.{IN_COUNTIES}
 GROUP BY 1, 3, 4, 5, 6, 7
 """
 
@@ -208,9 +207,7 @@ INSERT INTO summary_object_events (county_code, grain, bucket, region_code, day,
     monitoring_type, n, persons)
 SELECT x.county_code, 'village', 'day', x.region_code, e.day, e.event, x.monitoring_type,
        count(*), sum(hp.persons)
-FROM monitoring_objects x
-CROSS JOIN LATERAL (SELECT count(*) AS persons FROM members p
-                    WHERE p.county_code = x.county_code AND p.household_id = x.household_id) hp
+FROM monitoring_objects x {_HOUSEHOLD_PERSONS}
 CROSS JOIN LATERAL (VALUES
     ('included', x.included_on),
     ('included_epidemic', CASE WHEN 'epidemic' = ANY(x.risk_types) THEN x.included_on END),
@@ -221,7 +218,7 @@ WHERE x.{IN_COUNTIES} AND e.day IS NOT NULL
 GROUP BY 1, 4, 5, 6, 7
 UNION ALL
 SELECT x.county_code, 'village', 'day', x.region_code, a.assessed_on, 'look_back',
-       x.monitoring_type, count(*), 0
+       x.monitoring_type, count(*), 0  -- look-backs are counted, not their persons
 FROM assessments a
 JOIN monitoring_objects x ON x.county_code = a.county_code AND x.object_id = a.object_id
 WHERE a.{IN_COUNTIES} AND a.kind = 'look_back'
