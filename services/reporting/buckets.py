@@ -74,3 +74,38 @@ def bucket_params(date_from: date, date_to: date) -> dict[str, list[date]]:
                 day for (b, day), n in plan.items() if b == bucket and n == sign
             )
     return params
+
+
+# -- reading them (figures.py) ------------------------------------------------
+
+# The summary rows of a grouping's groups, at the grain of its groups. Each
+# group's rows are an index range of their own (`= ANY` probes the index once
+# per code), and the county range lets a sharded database skip other counties.
+SUMMARY_ROWS = """s.grain = CAST(:grain AS text)
+    AND s.region_code = ANY(CAST(:codes AS text[]))
+    AND s.county_code >= CAST(:county_from AS text) AND s.county_code < CAST(:county_to AS text)"""
+
+
+def dated_rows(table: str, columns: str, sums: tuple[str, ...] = ("n",)) -> str:
+    """`columns` and the `sums` of a dated summary's rows over the period, as
+    `bucket_params` plans them: the rows of each bucket to add, and those to
+    take away (their `sums` negated). A branch per bucket and sign,
+    each probing the read index for its days (an OR of them is planned as one
+    scan over every day in between)."""
+    return (
+        "("
+        + "\n    UNION ALL ".join(
+            f"SELECT {columns}, "
+            + ", ".join(f"{'-' if name == 'less' else ''}s.{c} AS {c}" for c in sums)
+            + f" FROM {table} s"
+            f" WHERE {SUMMARY_ROWS} AND s.bucket = '{bucket}'"
+            f" AND s.day = ANY(CAST(:{bucket}_{name} AS date[]))"
+            for bucket in BUCKETS
+            for name in ("plus", "less")
+        )
+        + ") AS s"
+    )
+
+
+# A group: the first `:digits` of the row's region code.
+GROUP = "left(s.region_code, CAST(:digits AS integer))"

@@ -26,6 +26,11 @@ Definitions (the period is `date_from`..`date_to`, both included):
   `eliminated_naturally` (natural eliminations 自然消除 by eliminated_on; an
   elimination since rolled back no longer counts), `rollbacks`
   (rolled_back_on; only an object's latest rollback is kept), `removals`.
+  `persons`: the same `by_type`, `by_status` and `newly_included` in persons,
+  the members of those objects' households today (a household's members
+  count once per object of it); the persons of `rollbacks` and `removals`
+  are kept too, for the progress table. `by_risk_type` (stock): objects at risk
+  (risk_not_eliminated) per risk type; an object with two counts under both.
 - measures (stock): `by_category` (not cancelled), `by_status` (all);
   `development_coverage_rate`: of the objects at risk (risk_not_eliminated,
   not flagged whole_household_no_labour) with a member whose labour capacity
@@ -59,13 +64,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting.buckets import BUCKETS, bucket_params
+from services.reporting.buckets import GROUP, SUMMARY_ROWS, bucket_params, dated_rows
 from shared.catalog import (
     DEPARTMENTS,
     MEASURE_CATEGORIES,
     MEASURE_STATUSES,
     MONITORING_TYPES,
     OBJECT_STATUSES,
+    RISK_TYPES,
     WARNING_TYPES,
 )
 from shared.feeds import FEED_STATES, feed_states
@@ -131,93 +137,76 @@ def _median(histogram: dict[int, int]) -> float | None:
     return float(low + (high - low) * (position - int(position)))
 
 
-# The summary rows of a grouping's groups, at the grain of its groups. Each
-# group's rows are an index range of their own (`= ANY` probes the index once
-# per code), and the county range lets a sharded database skip other counties.
-_SUMMARY_ROWS = """s.grain = CAST(:grain AS text)
-    AND s.region_code = ANY(CAST(:codes AS text[]))
-    AND s.county_code >= CAST(:county_from AS text) AND s.county_code < CAST(:county_to AS text)"""
-
-
-def _dated_rows(table: str, columns: str) -> str:
-    """`columns` and `n` of a dated summary's rows over the period, as
-    services/reporting/buckets.py plans them: the rows of each bucket to add,
-    and those to take away (their `n` negated). A branch per bucket and sign,
-    each probing the read index for its days (an OR of them is planned as one
-    scan over every day in between)."""
-    return (
-        "("
-        + "\n    UNION ALL ".join(
-            f"SELECT {columns}, {'-' if name == 'less' else ''}s.n AS n FROM {table} s"
-            f" WHERE {_SUMMARY_ROWS} AND s.bucket = '{bucket}'"
-            f" AND s.day = ANY(CAST(:{bucket}_{name} AS date[]))"
-            for bucket in BUCKETS
-            for name in ("plus", "less")
-        )
-        + ") AS s"
-    )
-
-
-_GROUP = "left(s.region_code, CAST(:digits AS integer))"
-
 _WARNINGS = f"""
-SELECT {_GROUP} AS g, s.warning_type, GROUPING(s.warning_type) = 0 AS per_type,
+SELECT {GROUP} AS g, s.warning_type, GROUPING(s.warning_type) = 0 AS per_type,
        sum(s.n) AS received,
        COALESCE(sum(s.n) FILTER (WHERE s.status = 'matched'), 0) AS matched,
        COALESCE(sum(s.n) FILTER (WHERE s.status = 'unmatched'), 0) AS unmatched,
        COALESCE(sum(s.n) FILTER (WHERE s.status = 'below_threshold'), 0) AS below_threshold,
        COALESCE(sum(s.n) FILTER (WHERE s.status = 'dismissed'), 0) AS dismissed,
        COALESCE(sum(s.n) FILTER (WHERE s.late), 0) AS late
-FROM {_dated_rows("summary_warnings", "s.region_code, s.warning_type, s.status, s.late")}
+FROM {dated_rows("summary_warnings", "s.region_code, s.warning_type, s.status, s.late")}
 GROUP BY GROUPING SETS ((1), (1, s.warning_type))
 """
 
 # Per group, and per (group, days to decision) for the median.
 _DECISIONS = f"""
-SELECT {_GROUP} AS g, s.days_to_decision, GROUPING(s.days_to_decision) = 0 AS per_days,
+SELECT {GROUP} AS g, s.days_to_decision, GROUPING(s.days_to_decision) = 0 AS per_days,
        COALESCE(sum(s.n) FILTER (WHERE s.event = 'opened'), 0) AS opened,
        COALESCE(sum(s.n) FILTER (WHERE s.event = 'decided'), 0) AS decided,
        COALESCE(sum(s.n) FILTER (WHERE s.event = 'decided' AND s.within_deadline), 0)
            AS decided_within_15_days
-FROM {_dated_rows("summary_cases", "s.region_code, s.event, s.days_to_decision, s.within_deadline")}
+FROM {dated_rows("summary_cases", "s.region_code, s.event, s.days_to_decision, s.within_deadline")}
 GROUP BY GROUPING SETS ((1), (1, s.days_to_decision))
 """
 
 _OPEN_CASES = f"""
-SELECT {_GROUP} AS g, sum(s.n) AS open,
+SELECT {GROUP} AS g, sum(s.n) AS open,
        COALESCE(sum(s.n) FILTER (WHERE s.deadline < CAST(:today AS date)), 0) AS overdue,
        COALESCE(sum(s.n) FILTER (WHERE s.deadline
                 BETWEEN CAST(:today AS date) AND CAST(:due_soon_until AS date)), 0) AS due_soon
 FROM summary_open_cases s
-WHERE {_SUMMARY_ROWS}
+WHERE {SUMMARY_ROWS}
 GROUP BY 1
 """
 
 _OBJECTS = f"""
-SELECT {_GROUP} AS g, s.monitoring_type, s.status,
+SELECT {GROUP} AS g, s.monitoring_type, s.status,
        GROUPING(s.monitoring_type) = 0 AS per_type, GROUPING(s.status) = 0 AS per_status,
-       sum(s.n) AS objects,
+       sum(s.n) AS objects, sum(s.persons) AS persons,
        COALESCE(sum(s.n) FILTER (WHERE s.status <> 'removed'), 0) AS current,
+       COALESCE(sum(s.persons) FILTER (WHERE s.status <> 'removed'), 0) AS current_persons,
        COALESCE(sum(s.n) FILTER (WHERE s.labour_capable), 0) AS labour_capable_objects,
        COALESCE(sum(s.n) FILTER (WHERE s.labour_capable AND s.developed), 0)
            AS labour_capable_with_development
 FROM summary_objects s
-WHERE {_SUMMARY_ROWS}
+WHERE {SUMMARY_ROWS}
 GROUP BY GROUPING SETS ((1), (1, s.monitoring_type), (1, s.status))
 """
 
 _OBJECT_EVENTS = f"""
-SELECT {_GROUP} AS g, s.event, s.monitoring_type, sum(s.n) AS n
-FROM {_dated_rows("summary_object_events", "s.region_code, s.event, s.monitoring_type")}
+SELECT {GROUP} AS g, s.event, s.monitoring_type, sum(s.n) AS n, sum(s.persons) AS persons
+FROM {
+    dated_rows(
+        "summary_object_events", "s.region_code, s.event, s.monitoring_type", ("n", "persons")
+    )
+}
 GROUP BY 1, 2, 3
 """
 
+_OBJECT_RISKS = f"""
+SELECT {GROUP} AS g, s.risk_type, sum(s.n) AS n
+FROM summary_object_risks s
+WHERE {SUMMARY_ROWS}
+GROUP BY 1, 2
+"""
+
 _MEASURES = f"""
-SELECT {_GROUP} AS g, s.category, s.status, GROUPING(s.category) = 0 AS per_category,
+SELECT {GROUP} AS g, s.category, s.status, GROUPING(s.category) = 0 AS per_category,
        COALESCE(sum(s.n) FILTER (WHERE s.status <> 'cancelled'), 0) AS active,
        sum(s.n) AS measures
 FROM summary_measures s
-WHERE {_SUMMARY_ROWS}
+WHERE {SUMMARY_ROWS}
 GROUP BY GROUPING SETS ((1, s.category), (1, s.status))
 """
 
@@ -253,6 +242,15 @@ def empty_figures() -> dict[str, Any]:
             "by_type": _zeros(MONITORING_TYPES),
             "by_status": _zeros(OBJECT_STATUSES),
             "newly_included": _zeros([*MONITORING_TYPES, "epidemic"]),
+            "persons": {
+                "by_type": _zeros(MONITORING_TYPES),
+                "by_status": _zeros(OBJECT_STATUSES),
+                "newly_included": _zeros([*MONITORING_TYPES, "epidemic"]),
+                # For the progress table; the overview's response leaves them out.
+                "rollbacks": 0,
+                "removals": 0,
+            },
+            "by_risk_type": _zeros(RISK_TYPES),
             "look_backs": 0,
             "eliminated_naturally": 0,
             "rollbacks": 0,
@@ -292,7 +290,7 @@ async def figures_by_group(
     session: AsyncSession, *, grouping: Grouping, period: Period, today: date
 ) -> defaultdict[str, dict[str, Any]]:
     """The place-bound figures of every group of `grouping` that has rows, keyed by
-    the group's code prefix; any other key gives `empty_figures()`. Six statements
+    the group's code prefix; any other key gives `empty_figures()`. Seven statements
     over the summaries (services/reporting/summaries.py)."""
     params = _summary_params(grouping, period)
     due_soon_days = get_policy().identification.due_soon_days
@@ -331,8 +329,10 @@ async def figures_by_group(
         objects, measures = groups[row.g]["monitoring_objects"], groups[row.g]["measures"]
         if row.per_type:
             objects["by_type"][row.monitoring_type] = int(row.current)
+            objects["persons"]["by_type"][row.monitoring_type] = int(row.current_persons)
         elif row.per_status:
             objects["by_status"][row.status] = int(row.objects)
+            objects["persons"]["by_status"][row.status] = int(row.persons)
         else:
             capable, developed = (
                 int(row.labour_capable_objects),
@@ -344,19 +344,26 @@ async def figures_by_group(
 
     for row in await session.execute(text(_OBJECT_EVENTS), params):
         objects = groups[row.g]["monitoring_objects"]
-        n = int(row.n)
+        n, persons = int(row.n), objects["persons"]["newly_included"]
         if row.event == "included":
             objects["newly_included"][row.monitoring_type] += n
+            persons[row.monitoring_type] += int(row.persons)
         elif row.event == "included_epidemic":
             objects["newly_included"]["epidemic"] += n
+            persons["epidemic"] += int(row.persons)
         else:
             key = {
                 "eliminated_naturally": "eliminated_naturally",
                 "rolled_back": "rollbacks",
                 "removed": "removals",
                 "look_back": "look_backs",
-            }
-            objects[key[row.event]] += n
+            }[row.event]
+            objects[key] += n
+            if key in ("rollbacks", "removals"):
+                objects["persons"][key] += int(row.persons)
+
+    for row in await session.execute(text(_OBJECT_RISKS), params):
+        groups[row.g]["monitoring_objects"]["by_risk_type"][row.risk_type] = int(row.n)
 
     for row in await session.execute(text(_MEASURES), params):
         measures = groups[row.g]["measures"]

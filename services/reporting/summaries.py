@@ -54,12 +54,19 @@ from shared.regions import LEVEL_DIGITS, pad
 WARNINGS = Summary("summary_warnings", ("warning_type", "status", "late"), dated=True)
 CASES = Summary("summary_cases", ("event", "days_to_decision", "within_deadline"), dated=True)
 OPEN_CASES = Summary("summary_open_cases", ("deadline",), dated=False)
+# The objects' summaries add up their households' members (`persons`) beside them.
 OBJECTS = Summary(
-    "summary_objects", ("monitoring_type", "status", "labour_capable", "developed"), dated=False
+    "summary_objects",
+    ("monitoring_type", "status", "labour_capable", "developed"),
+    dated=False,
+    sums=("n", "persons"),
 )
-OBJECT_EVENTS = Summary("summary_object_events", ("event", "monitoring_type"), dated=True)
+OBJECT_EVENTS = Summary(
+    "summary_object_events", ("event", "monitoring_type"), dated=True, sums=("n", "persons")
+)
+OBJECT_RISKS = Summary("summary_object_risks", ("risk_type",), dated=False)
 MEASURES = Summary("summary_measures", ("category", "status"), dated=False)
-SUMMARY_TABLES = (WARNINGS, CASES, OPEN_CASES, OBJECTS, OBJECT_EVENTS, MEASURES)
+SUMMARY_TABLES = (WARNINGS, CASES, OPEN_CASES, OBJECTS, OBJECT_EVENTS, OBJECT_RISKS, MEASURES)
 
 # -- warnings: counted from their events -------------------------------------
 
@@ -170,12 +177,16 @@ FROM cases WHERE {IN_COUNTIES} AND state = 'open' AND decided_on IS NULL
 GROUP BY county_code, region_code, deadline
 """
 
+# The members of object x's household today (its `hp.persons`).
+_HOUSEHOLD_PERSONS = """CROSS JOIN LATERAL (SELECT count(*) AS persons FROM members p
+                    WHERE p.county_code = x.county_code AND p.household_id = x.household_id) hp"""
+
 # Labour-capable: at risk, not flagged as a household without labour, with a
 # member able to work at least partly; developed: a development measure that
 # is not cancelled (the measures' definitions in figures.py).
 _COUNT_OBJECTS = f"""
 INSERT INTO summary_objects (county_code, grain, region_code, monitoring_type, status,
-    labour_capable, developed, n)
+    labour_capable, developed, n, persons)
 SELECT x.county_code, 'village', x.region_code, x.monitoring_type, x.status,
        CASE WHEN x.status = 'risk_not_eliminated' AND NOT x.whole_household_no_labour
             THEN EXISTS (SELECT 1 FROM members p
@@ -185,17 +196,18 @@ SELECT x.county_code, 'village', x.region_code, x.monitoring_type, x.status,
        EXISTS (SELECT 1 FROM measures m
                WHERE m.county_code = x.county_code AND m.object_id = x.object_id
                  AND m.development AND m.status <> 'cancelled'),
-       count(*)
-FROM monitoring_objects x WHERE x.{IN_COUNTIES}
+       count(*), sum(hp.persons)
+FROM monitoring_objects x {_HOUSEHOLD_PERSONS}
+WHERE x.{IN_COUNTIES}
 GROUP BY 1, 3, 4, 5, 6, 7
 """
 
 _COUNT_OBJECT_EVENTS = f"""
 INSERT INTO summary_object_events (county_code, grain, bucket, region_code, day, event,
-    monitoring_type, n)
+    monitoring_type, n, persons)
 SELECT x.county_code, 'village', 'day', x.region_code, e.day, e.event, x.monitoring_type,
-       count(*)
-FROM monitoring_objects x
+       count(*), sum(hp.persons)
+FROM monitoring_objects x {_HOUSEHOLD_PERSONS}
 CROSS JOIN LATERAL (VALUES
     ('included', x.included_on),
     ('included_epidemic', CASE WHEN 'epidemic' = ANY(x.risk_types) THEN x.included_on END),
@@ -206,11 +218,21 @@ WHERE x.{IN_COUNTIES} AND e.day IS NOT NULL
 GROUP BY 1, 4, 5, 6, 7
 UNION ALL
 SELECT x.county_code, 'village', 'day', x.region_code, a.assessed_on, 'look_back',
-       x.monitoring_type, count(*)
+       x.monitoring_type, count(*), 0  -- look-backs are counted, not their persons
 FROM assessments a
 JOIN monitoring_objects x ON x.county_code = a.county_code AND x.object_id = a.object_id
 WHERE a.{IN_COUNTIES} AND a.kind = 'look_back'
 GROUP BY 1, 4, 5, 7
+"""
+
+# Objects at risk per risk type (each of an object's types once).
+_COUNT_OBJECT_RISKS = f"""
+INSERT INTO summary_object_risks (county_code, grain, region_code, risk_type, n)
+SELECT x.county_code, 'village', x.region_code, r.risk_type, count(*)
+FROM monitoring_objects x
+CROSS JOIN LATERAL (SELECT DISTINCT unnest(x.risk_types)) AS r(risk_type)
+WHERE x.{IN_COUNTIES} AND x.status = 'risk_not_eliminated'
+GROUP BY 1, 3, 4
 """
 
 _COUNT_MEASURES = f"""
@@ -244,6 +266,7 @@ _FAMILIES: dict[str, tuple[TextClause, ...]] = {
         "objects": (
             *recount_sql(OBJECTS, _COUNT_OBJECTS),
             *recount_sql(OBJECT_EVENTS, _COUNT_OBJECT_EVENTS),
+            *recount_sql(OBJECT_RISKS, _COUNT_OBJECT_RISKS),
         ),
         "measures": recount_sql(MEASURES, _COUNT_MEASURES),
         "persons": (f"DELETE FROM summary_persons WHERE {IN_COUNTIES}", _COUNT_PERSONS),

@@ -2,7 +2,7 @@
 buckets, and recounts a county's rows (summaries.py runs it; the grains are
 described there).
 
-Generated, because six tables share it and differ only in their columns: each
+Generated, because the summary tables share it and differ only in their columns: each
 function takes the table's `Summary` and returns the statement's text, which
 binds only `:counties` (tests/services/reporting/test_summary_sql.py prints
 every one and has PostgreSQL EXPLAIN it).
@@ -27,6 +27,9 @@ class Summary:
     dims: tuple[str, ...]
     # Dated: rows per day, month and year (`bucket`, `day`); stock: a count as it stands.
     dated: bool
+    # The columns its rows add up: `n` (rows counted), and for the monitoring
+    # objects `persons` (the members of their households).
+    sums: tuple[str, ...] = ("n",)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -53,21 +56,27 @@ def _columns(names: tuple[str, ...], prefix: str = "") -> str:
     return ", ".join(prefix + name for name in names)
 
 
+def _sums(summary: Summary, sign: str = "") -> str:
+    """`sum(s.<column>)` of each column the summary adds up, `sign` in front."""
+    return ", ".join(f"{sign}sum(s.{column})" for column in summary.sums)
+
+
 def _roll_up_dated(summary: Summary) -> str:
     """The village months and years and the town and county grains of a dated
     summary, from its village day rows of `:counties`."""
     table, dims, dims_s = summary.table, _columns(summary.dims), _columns(summary.dims, "s.")
+    sums = _columns(summary.sums)
     grains = [("village", 12, "month"), ("village", 12, "year")] + [
         (grain, LEVEL_DIGITS[grain], bucket)
         for grain in ("town", "county")
         for bucket in ("day", "month", "year")
     ]
     return f"""
-INSERT INTO {table} (county_code, grain, bucket, region_code, day, {dims}, n)
+INSERT INTO {table} (county_code, grain, bucket, region_code, day, {dims}, {sums})
 SELECT s.county_code, g.grain, g.bucket, {GRAIN_REGION},
        CASE g.bucket WHEN 'day' THEN s.day
             ELSE CAST(date_trunc(g.bucket, s.day) AS date) END,
-       {dims_s}, sum(s.n)
+       {dims_s}, {_sums(summary)}
 FROM {table} s
 CROSS JOIN (VALUES {values_sql(grains)}) AS g(grain, digits, bucket)
 WHERE s.grain = 'village' AND s.bucket = 'day' AND s.{IN_COUNTIES}
@@ -79,8 +88,8 @@ def _roll_up_stock(summary: Summary) -> str:
     """The town and county grains of a stock summary, from its village rows of `:counties`."""
     table, dims, dims_s = summary.table, _columns(summary.dims), _columns(summary.dims, "s.")
     return f"""
-INSERT INTO {table} (county_code, grain, region_code, {dims}, n)
-SELECT s.county_code, g.grain, {GRAIN_REGION}, {dims_s}, sum(s.n)
+INSERT INTO {table} (county_code, grain, region_code, {dims}, {_columns(summary.sums)})
+SELECT s.county_code, g.grain, {GRAIN_REGION}, {dims_s}, {_sums(summary)}
 FROM {table} s CROSS JOIN (VALUES ('town', 9), ('county', 6)) AS g(grain, digits)
 WHERE s.grain = 'village' AND s.{IN_COUNTIES}
 GROUP BY 1, 2, 3, {dims_s}
@@ -96,14 +105,15 @@ def fold_above_county(summary: Summary, sign: Literal["+", "-"]) -> tuple[str, .
     """Add (`sign` "+") or take away ("-") the county rows of `:counties` in their
     cities' and provinces' rows. Rows left at zero go."""
     table, keys, keys_s = summary.table, _columns(summary.keys), _columns(summary.keys, "s.")
+    added = ", ".join(f"{column} = t.{column} + EXCLUDED.{column}" for column in summary.sums)
     upsert = f"""
-INSERT INTO {table} AS t (county_code, grain, region_code, {keys}, n)
+INSERT INTO {table} AS t (county_code, grain, region_code, {keys}, {_columns(summary.sums)})
 SELECT rpad(left(s.region_code, g.digits), 6, '0'), g.grain, {GRAIN_REGION}, {keys_s},
-       {sign}sum(s.n)
+       {_sums(summary, sign)}
 FROM {table} s CROSS JOIN (VALUES {ABOVE_COUNTY}) AS g(grain, digits)
 WHERE s.grain = 'county' AND s.{IN_COUNTIES}
 GROUP BY 1, 2, 3, {keys_s}
-ON CONFLICT (county_code, grain, region_code, {keys}) DO UPDATE SET n = t.n + EXCLUDED.n
+ON CONFLICT (county_code, grain, region_code, {keys}) DO UPDATE SET {added}
 """
     if sign == "+":
         return (upsert,)

@@ -41,6 +41,7 @@ DISTRIBUTED: dict[str, str] = {
     "summary_open_cases": "county_code",
     "summary_objects": "county_code",
     "summary_object_events": "county_code",
+    "summary_object_risks": "county_code",
     "summary_measures": "county_code",
     "summary_persons": "county_code",
     "events": "county_code",

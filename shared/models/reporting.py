@@ -108,11 +108,14 @@ class OpenCaseSummary(SQLModel, table=True):
 
 class ObjectSummary(SQLModel, table=True):
     """Monitoring objects by type and status, and whether each is labour-capable
-    at risk and has a development measure (the coverage rate's parts)."""
+    at risk and has a development measure (the coverage rate's parts); `persons`
+    adds up the members of their households."""
 
     __tablename__ = "summary_objects"
     __table_args__ = (
-        _read_index("summary_objects", "monitoring_type", "status", "labour_capable", "developed"),
+        _read_index(
+            "summary_objects", "monitoring_type", "status", "labour_capable", "developed", "persons"
+        ),
     )
 
     county_code: str = Field(sa_column=_key(CountyCode))
@@ -123,15 +126,18 @@ class ObjectSummary(SQLModel, table=True):
     labour_capable: bool = Field(sa_column=_key(Boolean))
     developed: bool = Field(sa_column=_key(Boolean))
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
+    persons: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class ObjectEventSummary(SQLModel, table=True):
     """Dated events of monitoring objects: `included`, `included_epidemic`,
     `eliminated_naturally`, `rolled_back`, `removed` and `look_back` (one per
-    look-back assessment)."""
+    look-back assessment); `persons` adds up the members of their households."""
 
     __tablename__ = "summary_object_events"
-    __table_args__ = (_read_index("summary_object_events", "event", "monitoring_type", dated=True),)
+    __table_args__ = (
+        _read_index("summary_object_events", "event", "monitoring_type", "persons", dated=True),
+    )
 
     county_code: str = Field(sa_column=_key(CountyCode))
     day: date = Field(sa_column=_key(Date))
@@ -140,6 +146,21 @@ class ObjectEventSummary(SQLModel, table=True):
     region_code: str = Field(sa_column=_key(RegionCode))
     event: str = Field(sa_column=_key(_Code))
     monitoring_type: str = Field(sa_column=_key(_Code))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+    persons: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ObjectRiskSummary(SQLModel, table=True):
+    """Monitoring objects at risk (`risk_not_eliminated`) per risk type: an
+    object with two risk types counts under both."""
+
+    __tablename__ = "summary_object_risks"
+    __table_args__ = (_read_index("summary_object_risks", "risk_type"),)
+
+    county_code: str = Field(sa_column=_key(CountyCode))
+    grain: str = Field(sa_column=_key(_Grain))
+    region_code: str = Field(sa_column=_key(RegionCode))
+    risk_type: str = Field(sa_column=_key(_Code))
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 

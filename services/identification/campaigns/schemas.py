@@ -57,6 +57,8 @@ class PhaseDoneIn(BaseModel):
 class ReportedFiguresIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    deployment_meetings: int | None = Field(default=None, ge=0, le=10_000_000)
+    staff_deployed: int | None = Field(default=None, ge=0, le=10_000_000)
     data_items_corrected: int | None = Field(default=None, ge=0, le=10_000_000)
     staff_trained: int | None = Field(default=None, ge=0, le=10_000_000)
 

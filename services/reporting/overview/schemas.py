@@ -43,12 +43,39 @@ class CaseFigures(BaseModel):
     )
 
 
+class PersonFigures(BaseModel):
+    """Persons: the members, today, of the households of the objects counted.
+    (Weekly snapshots taken before persons were counted hold empty maps.)"""
+
+    by_type: Counts = Field(
+        default_factory=dict, description="Persons of objects not removed, per monitoring type"
+    )
+    by_status: Counts = Field(
+        default_factory=dict, description="Persons of every object, per status"
+    )
+    newly_included: Counts = Field(
+        default_factory=dict,
+        description="Persons of objects included in the period, per monitoring type, "
+        "and `epidemic`",
+    )
+
+
 class ObjectFigures(BaseModel):
     by_type: Counts = Field(description="Objects not removed, per monitoring type")
     by_status: Counts = Field(description="Every object, per status")
     newly_included: Counts = Field(
         description="included_on in the period, per monitoring type, and `epidemic`: "
         "those with the epidemic risk type (因疫)"
+    )
+    persons: PersonFigures = Field(
+        default_factory=PersonFigures,
+        description="by_type, by_status and newly_included in persons (members of those "
+        "households today)",
+    )
+    by_risk_type: Counts = Field(
+        default_factory=dict,
+        description="Objects at risk (risk_not_eliminated) per risk type code (all listed); "
+        "an object with two risk types counts in both",
     )
     look_backs: int = Field(description="Look-back assessments (回头看) in the period")
     eliminated_naturally: int = Field(

@@ -34,12 +34,15 @@ Columns (`COLUMNS`, in the county table's order), every count per row:
   `look_backs`, `rollbacks`, `removals`: the figures of `figures.py` (one
   definition, read from the reporting summaries) over the campaign window:
   objects by `included_on`, look-back assessments by `assessed_on`,
-  `rolled_back_on`, `removed_on`.
+  `rolled_back_on`, `removed_on`. `persons_newly_included_*`,
+  `persons_rolled_back` and `persons_removed`: the same objects in persons
+  (the members of their households today, as the overview counts them).
 - `problems_found`, `problems_rectified`: the campaign's entries of the problem
   ledger by `found_on` in the window, and with status `rectified` by
   `rectified_on` in the window. A problem filed at a town or county code counts
   for that place and the total, not for any village.
-- `data_items_corrected`, `staff_trained`: the county's own figures from the
+- `deployment_meetings` (召开部署会议), `staff_deployed` (投入排查人员),
+  `data_items_corrected`, `staff_trained`: the county's own figures from the
   campaign's `reported_figures` (0 when not entered). warnex cannot split them,
   so they appear on the total row of the campaign's whole region only and are
   null (blank in CSV/XLSX) on every other row, and on the total of a narrower
@@ -102,11 +105,19 @@ FIGURE_COLUMNS = (
     Column("newly_included_unstable_alleviated", "新纳入脱贫不稳定户（户）"),
     Column("newly_included_sudden_hardship", "新纳入突发严重困难户（户）"),
     Column("newly_included_epidemic", "其中：因疫新纳入（户）"),
+    Column("persons_newly_included_marginal", "新纳入边缘易致贫户人数（人）"),
+    Column("persons_newly_included_unstable_alleviated", "新纳入脱贫不稳定户人数（人）"),
+    Column("persons_newly_included_sudden_hardship", "新纳入突发严重困难户人数（人）"),
+    Column("persons_newly_included_epidemic", "其中：因疫新纳入人数（人）"),
     Column("look_backs", "风险消除回头看（次）"),
     Column("rollbacks", "风险消除回退（户）"),
+    Column("persons_rolled_back", "风险消除回退人数（人）"),
     Column("removals", "清退（户）"),
+    Column("persons_removed", "清退人数（人）"),
     Column("problems_found", "发现问题（个）"),
     Column("problems_rectified", "整改问题（个）"),
+    Column("deployment_meetings", "召开部署会议（场）"),
+    Column("staff_deployed", "投入排查人员（人）"),
     Column("data_items_corrected", "修正数据（条）"),
     Column("staff_trained", "培训人员（人次）"),
 )
@@ -115,7 +126,7 @@ COLUMNS = ROW_COLUMNS + FIGURE_COLUMNS
 LEVEL_LABELS = {**REGION_LEVEL_LABELS, "total": "合计"}
 
 # The county's own figures, from `campaigns.reported_figures`.
-REPORTED = ("data_items_corrected", "staff_trained")
+REPORTED = ("deployment_meetings", "staff_deployed", "data_items_corrected", "staff_trained")
 
 _CATEGORIES = ("general", "poverty_alleviated", "monitored")
 _OBJECT_TYPES = ("marginal", "unstable_alleviated", "sudden_hardship")
@@ -290,15 +301,20 @@ async def _counts_by_code(
     )
     for code, figures in groups.items():
         objects = figures["monitoring_objects"]
-        newly = objects["newly_included"]
+        newly, persons = objects["newly_included"], objects["persons"]
         add(
             code,
-            {f"newly_included_{t}": newly[t] for t in _OBJECT_TYPES}
+            {f"newly_included_{t}": newly[t] for t in (*_OBJECT_TYPES, "epidemic")}
             | {
-                "newly_included_epidemic": newly["epidemic"],
+                f"persons_newly_included_{t}": persons["newly_included"][t]
+                for t in (*_OBJECT_TYPES, "epidemic")
+            }
+            | {
                 "look_backs": objects["look_backs"],
                 "rollbacks": objects["rollbacks"],
+                "persons_rolled_back": persons["rollbacks"],
                 "removals": objects["removals"],
+                "persons_removed": persons["removals"],
             },
         )
     return counts

@@ -143,7 +143,8 @@ INSERT INTO campaigns (campaign_id, county_code, region_code, name, year, starts
      {"name": "暗访抽查", "kind": "spot_check", "due_on": "2026-05-31"},
      {"name": "数据录入", "kind": "data_entry", "due_on": "2026-06-09"},
      {"name": "总结报告", "kind": "summary", "due_on": "2026-06-12"}]',
-   '{"data_items_corrected": 37, "staff_trained": 120}', 'test'),
+   '{"deployment_meetings": 6, "staff_deployed": 85, "data_items_corrected": 37,
+     "staff_trained": 120}', 'test'),
   (CAST('5c000000-0000-0000-0000-000000000000' AS uuid), '610326', '610326000000',
    '眉县2025年防返贫集中排查', 2025, DATE '2025-04-15',
    '[{"name": "总结报告", "due_on": "2025-06-12"}]', '{}', 'test'),
@@ -251,14 +252,20 @@ async def load_campaign(session: AsyncSession) -> None:
 #   look-backs: S2 (B1, 05-10), SA (B2, 04-15); not S1 S5 SB S4, nor routine S3 SC.
 #   rollbacks: O5 (B1, 05-10); not O25 (04-10).
 #   removals: O23 (B1, 06-01); not O6 (07-01), O7 (2025).
+# The same in persons (members of the households today): O2 H2 1, O22 H22 1,
+# O23 H23 3 (杨秀兰 朱德胜 秦小燕), O5 H8 1. So newly included A1 marginal 1
+# (epidemic 1), A2 sudden_hardship 1 (epidemic 1), B1 unstable_alleviated 3;
+# rolled back B1 1 (O5); removed B1 3 (O23).
 
 
 def _row(**figures: Any) -> dict[str, Any]:
     row = dict.fromkeys(FIGURE_CODES, 0)
-    row.update(data_items_corrected=None, staff_trained=None)
+    row.update(dict.fromkeys(REPORTED))
     row.update(figures)
     return row
 
+
+REPORTED = ("deployment_meetings", "staff_deployed", "data_items_corrected", "staff_trained")
 
 FIGURE_CODES = (
     "households_screened",
@@ -275,11 +282,19 @@ FIGURE_CODES = (
     "newly_included_unstable_alleviated",
     "newly_included_sudden_hardship",
     "newly_included_epidemic",
+    "persons_newly_included_marginal",
+    "persons_newly_included_unstable_alleviated",
+    "persons_newly_included_sudden_hardship",
+    "persons_newly_included_epidemic",
     "look_backs",
     "rollbacks",
+    "persons_rolled_back",
     "removals",
+    "persons_removed",
     "problems_found",
     "problems_rectified",
+    "deployment_meetings",
+    "staff_deployed",
     "data_items_corrected",
     "staff_trained",
 )
@@ -296,6 +311,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
         coverage_rate=0.75,
         newly_included_marginal=1,
         newly_included_epidemic=1,
+        persons_newly_included_marginal=1,  # O2: H2 1
+        persons_newly_included_epidemic=1,
         problems_found=2,  # P1 P2
         problems_rectified=1,  # P1
     ),
@@ -312,6 +329,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
         coverage_rate=1.0,
         newly_included_sudden_hardship=1,
         newly_included_epidemic=1,
+        persons_newly_included_sudden_hardship=1,  # O22: H22 1
+        persons_newly_included_epidemic=1,
     ),
     VILLAGE_B1: _row(
         households_screened=3,
@@ -323,9 +342,12 @@ EXPECTED: dict[str, dict[str, Any]] = {
         households_registered=4,
         coverage_rate=0.75,
         newly_included_unstable_alleviated=1,
+        persons_newly_included_unstable_alleviated=3,  # O23: H23 3
         look_backs=1,
         rollbacks=1,
+        persons_rolled_back=1,  # O5: H8 1
         removals=1,
+        persons_removed=3,  # O23: H23 3
         problems_found=1,  # P3
     ),
     VILLAGE_B2: _row(households_registered=2, coverage_rate=0.0, look_backs=1),
@@ -343,6 +365,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
         newly_included_marginal=1,
         newly_included_sudden_hardship=1,
         newly_included_epidemic=2,
+        persons_newly_included_marginal=1,  # A1's O2
+        persons_newly_included_sudden_hardship=1,  # A2's O22
+        persons_newly_included_epidemic=2,  # 1 + 1
         problems_found=2,
         problems_rectified=1,
     ),
@@ -356,9 +381,12 @@ EXPECTED: dict[str, dict[str, Any]] = {
         households_registered=6,
         coverage_rate=0.5,
         newly_included_unstable_alleviated=1,
+        persons_newly_included_unstable_alleviated=3,  # B1's O23
         look_backs=2,
         rollbacks=1,
+        persons_rolled_back=1,
         removals=1,
+        persons_removed=3,
         problems_found=2,  # P3, P4 (filed at the town)
         problems_rectified=1,  # P4
     ),
@@ -379,11 +407,19 @@ EXPECTED[COUNTY] = _row(
     newly_included_unstable_alleviated=1,
     newly_included_sudden_hardship=1,
     newly_included_epidemic=2,
+    persons_newly_included_marginal=1,  # O2
+    persons_newly_included_unstable_alleviated=3,  # O23
+    persons_newly_included_sudden_hardship=1,  # O22
+    persons_newly_included_epidemic=2,  # O2 1 + O22 1
     look_backs=2,
     rollbacks=1,
+    persons_rolled_back=1,  # O5
     removals=1,
+    persons_removed=3,  # O23
     problems_found=4,
     problems_rectified=2,
+    deployment_meetings=6,
+    staff_deployed=85,
     data_items_corrected=37,
     staff_trained=120,
 )

@@ -120,11 +120,28 @@ CASES[VILLAGE_B1] = CASES[TOWN_B]
 # Objects, default period. by_type counts objects not removed (O1-O5); newly
 # included: O1 O2 O3 O6 (O2 for epidemic); look-backs S1 S2 S5; rollback O5;
 # removal O6 (O7 was removed in 2025); O4 eliminated naturally.
+#
+# Persons: the members of each object's household (dataset._MEMBERS):
+#   O1 H1 2 (赵德明 钱秀英)   O2 H2 1   O3 H6 2 (郑海涛 王春梅)   O4 H7 1
+#   O5 H8 1                   O6 H3 1   O7 H4 1
+# County: by_type unstable O1 2 + O3 2 = 4, marginal O2 1 + O5 1 = 2, sudden O4 1
+# (O6 O7 removed); by_status not eliminated O1 2 + O2 1 + O3 2 + O5 1 = 6,
+# eliminated O4 1, removed O6 1 + O7 1 = 2; newly included unstable O1 2 + O3 2
+# = 4, marginal O2 1 + O6 1 = 2, epidemic O2 1.
+# by_risk_type: objects at risk O1 {illness}, O2 {epidemic, lack_of_funds}, O3
+# {disaster}, O5 {illness}: illness 2, epidemic 1, lack_of_funds 1, disaster 1
+# (O4's accident/epidemic is eliminated, O6 O7 removed).
 MONITORING_OBJECTS = {
     COUNTY: {
         "by_type": {"unstable_alleviated": 2, "marginal": 2, "sudden_hardship": 1},
         "by_status": {"risk_not_eliminated": 4, "risk_eliminated": 1, "removed": 2},
         "newly_included": {"unstable_alleviated": 2, "marginal": 2, "epidemic": 1},
+        "persons": {
+            "by_type": {"unstable_alleviated": 4, "marginal": 2, "sudden_hardship": 1},
+            "by_status": {"risk_not_eliminated": 6, "risk_eliminated": 1, "removed": 2},
+            "newly_included": {"unstable_alleviated": 4, "marginal": 2, "epidemic": 1},
+        },
+        "by_risk_type": {"illness": 2, "epidemic": 1, "lack_of_funds": 1, "disaster": 1},
         "look_backs": 3,
         "eliminated_naturally": 1,
         "rollbacks": 1,
@@ -134,6 +151,14 @@ MONITORING_OBJECTS = {
         "by_type": {"unstable_alleviated": 1, "marginal": 1},
         "by_status": {"risk_not_eliminated": 2, "removed": 2},
         "newly_included": {"unstable_alleviated": 1, "marginal": 2, "epidemic": 1},
+        # by_type O1 2, O2 1; by_status at risk O1 2 + O2 1 = 3, removed O6 1 + O7 1
+        # = 2; newly included O1 2, O2 1 + O6 1 = 2, epidemic O2 1.
+        "persons": {
+            "by_type": {"unstable_alleviated": 2, "marginal": 1},
+            "by_status": {"risk_not_eliminated": 3, "removed": 2},
+            "newly_included": {"unstable_alleviated": 2, "marginal": 2, "epidemic": 1},
+        },
+        "by_risk_type": {"illness": 1, "epidemic": 1, "lack_of_funds": 1},  # O1, O2
         "look_backs": 0,
         "eliminated_naturally": 0,
         "rollbacks": 0,
@@ -143,6 +168,14 @@ MONITORING_OBJECTS = {
         "by_type": {"unstable_alleviated": 1, "marginal": 1, "sudden_hardship": 1},
         "by_status": {"risk_not_eliminated": 2, "risk_eliminated": 1},
         "newly_included": {"unstable_alleviated": 1},
+        # by_type O3 2, O5 1, O4 1; by_status at risk O3 2 + O5 1 = 3, eliminated
+        # O4 1; newly included O3 2.
+        "persons": {
+            "by_type": {"unstable_alleviated": 2, "marginal": 1, "sudden_hardship": 1},
+            "by_status": {"risk_not_eliminated": 3, "risk_eliminated": 1},
+            "newly_included": {"unstable_alleviated": 2},
+        },
+        "by_risk_type": {"disaster": 1, "illness": 1},  # O3, O5
         "look_backs": 3,
         "eliminated_naturally": 1,
         "rollbacks": 1,
@@ -220,6 +253,8 @@ ZERO: dict[str, Any] = {
         "by_type": {},
         "by_status": {},
         "newly_included": {},
+        "persons": {"by_type": {}, "by_status": {}, "newly_included": {}},
+        "by_risk_type": {},
         "look_backs": 0,
         "eliminated_naturally": 0,
         "rollbacks": 0,
@@ -263,6 +298,12 @@ NOVEMBER_COUNTY: dict[str, Any] = {
         "by_type": MONITORING_OBJECTS[COUNTY]["by_type"],
         "by_status": MONITORING_OBJECTS[COUNTY]["by_status"],
         "newly_included": {},
+        "persons": {
+            "by_type": MONITORING_OBJECTS[COUNTY]["persons"]["by_type"],
+            "by_status": MONITORING_OBJECTS[COUNTY]["persons"]["by_status"],
+            "newly_included": {},
+        },
+        "by_risk_type": MONITORING_OBJECTS[COUNTY]["by_risk_type"],
         "look_backs": 1,
         "eliminated_naturally": 0,  # O4's was in February
         "rollbacks": 0,
@@ -286,7 +327,9 @@ def expected(region: str) -> dict[str, Any]:
     }
 
 
-_MAPS = frozenset({"by_department", "by_type", "by_status", "newly_included", "by_category"})
+_MAPS = frozenset(
+    {"by_department", "by_type", "by_status", "newly_included", "by_category", "by_risk_type"}
+)
 
 
 def nonzero(figures: dict[str, Any]) -> dict[str, Any]:

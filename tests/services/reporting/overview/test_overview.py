@@ -157,15 +157,17 @@ def _counts(figures: dict) -> dict:
     }
 
 
+def _plus(a, b):
+    """Counts added up, maps (persons' maps too) key by key."""
+    if isinstance(a, dict):
+        return {key: _plus(a[key], b[key]) for key in a}
+    return a + b
+
+
 def _added(*bodies: dict) -> dict:
     total = _counts(bodies[0])
     for body in bodies[1:]:
-        for group, counts in _counts(body).items():
-            for key, value in counts.items():
-                if isinstance(value, dict):
-                    total[group][key] = {c: total[group][key][c] + n for c, n in value.items()}
-                else:
-                    total[group][key] += value
+        total = _plus(total, _counts(body))
     return total
 
 

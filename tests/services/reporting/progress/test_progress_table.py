@@ -24,6 +24,7 @@ from tests.services.reporting.campaign_dataset import (
     NEW_HOUSEHOLD_IDS,
     NEW_PERSON_NAMES,
     OTHER_CAMPAIGN,
+    REPORTED,
     SCREENER,
     VILLAGE_B2,
     WINDOW,
@@ -148,17 +149,25 @@ async def test_window_ends_today_while_the_campaign_runs(session, client, data):
         body = await _table(client, await _user(session))
     assert body["period"] == {"date_from": "2026-04-15", "date_to": "2026-05-20"}
     total = body["rows"][-1]
-    assert {c: total[c] for c in FIGURE_CODES[10:19]} == {
+    # In persons: O2 H2 1 (marginal, epidemic), O23 H23 3; O5 H8 1 rolled back.
+    expected = {
         "newly_included_marginal": 1,
         "newly_included_unstable_alleviated": 1,
         "newly_included_sudden_hardship": 0,
         "newly_included_epidemic": 1,
+        "persons_newly_included_marginal": 1,
+        "persons_newly_included_unstable_alleviated": 3,
+        "persons_newly_included_sudden_hardship": 0,
+        "persons_newly_included_epidemic": 1,
         "look_backs": 2,
         "rollbacks": 1,
+        "persons_rolled_back": 1,
         "removals": 0,
+        "persons_removed": 0,
         "problems_found": 3,
         "problems_rectified": 0,
     }
+    assert {c: total[c] for c in expected} == expected
 
 
 async def test_csv_has_the_bom_the_chinese_headers_and_the_json_numbers(session, client, data):
@@ -185,6 +194,36 @@ async def test_csv_has_the_bom_the_chinese_headers_and_the_json_numbers(session,
     county = lines[-1]
     assert county[2] == "合计"
     assert (county[3], county[-2], county[-1]) == ("9", "37", "120")
+    # The persons, deployment and staff columns, by their Chinese headers.
+    by_header = dict(zip(lines[0], county, strict=True))
+    assert {
+        header: by_header[header]
+        for header in (
+            "新纳入边缘易致贫户人数（人）",
+            "新纳入脱贫不稳定户人数（人）",
+            "新纳入突发严重困难户人数（人）",
+            "其中：因疫新纳入人数（人）",
+            "风险消除回退人数（人）",
+            "清退人数（人）",
+            "召开部署会议（场）",
+            "投入排查人员（人）",
+        )
+    } == {
+        "新纳入边缘易致贫户人数（人）": "1",
+        "新纳入脱贫不稳定户人数（人）": "3",
+        "新纳入突发严重困难户人数（人）": "1",
+        "其中：因疫新纳入人数（人）": "2",
+        "风险消除回退人数（人）": "1",
+        "清退人数（人）": "3",
+        "召开部署会议（场）": "6",
+        "投入排查人员（人）": "85",
+    }
+    town_b = dict(zip(lines[0], lines[4], strict=True))
+    assert (town_b["单位"], town_b["清退人数（人）"], town_b["投入排查人员（人）"]) == (
+        "横渠镇",
+        "3",
+        "",  # reported figures only on the campaign region's total
+    )
 
 
 async def test_xlsx_has_the_chinese_headers_and_the_json_numbers(session, client, data):
@@ -211,6 +250,14 @@ async def test_xlsx_has_the_chinese_headers_and_the_json_numbers(session, client
         ]
         assert list(cells[3:]) == [row[code] for code in FIGURE_CODES]
     assert values[-1][3] == 9 and values[-1][12] == 0.6923
+    county = dict(zip(values[1], values[-1], strict=True))
+    assert (
+        county["新纳入脱贫不稳定户人数（人）"],
+        county["风险消除回退人数（人）"],
+        county["清退人数（人）"],
+        county["召开部署会议（场）"],
+        county["投入排查人员（人）"],
+    ) == (3, 1, 3, 6, 85)
 
 
 @pytest.mark.parametrize("output", ["json", "csv", "xlsx"])
@@ -364,8 +411,8 @@ async def test_statements_do_not_grow_with_the_rows(session, client, data, db):
     assert len(body["rows"]) == len(COUNTY_ROWS) + 10
     assert body["rows"][-1]["households_screened"] == 19
     assert before == after
-    # token, campaign, places, screened, problems, figures_by_group's six, savepoints
-    assert after <= 13
+    # token, campaign, places, screened, problems, figures_by_group's seven, savepoints
+    assert after <= 14
 
 
 async def test_a_village_without_households_has_no_coverage_rate(session, client, data):
@@ -380,3 +427,26 @@ async def test_a_village_without_households_has_no_coverage_rate(session, client
     assert list(rows) == [TOWN_B, VILLAGE_B1, VILLAGE_B2, "610326101203"]
     assert rows["610326101203"]["coverage_rate"] is None
     assert rows["610326101203"]["households_registered"] == 0
+
+
+async def test_the_county_enters_its_deployment_and_staff_figures_for_the_table(
+    session, client, data
+):
+    staff = await _user(session, "county_staff")
+    figures = {"reported_figures": {"deployment_meetings": 9, "staff_deployed": 140}}
+    response = await client.patch(
+        f"/identification/v1/campaigns/{CAMPAIGN}", json=figures, headers=staff
+    )
+    assert response.status_code == 200, response.text
+    total = (await _table(client, staff))["rows"][-1]
+    assert {c: total[c] for c in REPORTED} == {
+        "deployment_meetings": 9,
+        "staff_deployed": 140,
+        "data_items_corrected": 37,  # kept from before
+        "staff_trained": 120,
+    }
+    wrong = {"reported_figures": {"staff_deployed": -1}}
+    response = await client.patch(
+        f"/identification/v1/campaigns/{CAMPAIGN}", json=wrong, headers=staff
+    )
+    assert response.status_code == 422

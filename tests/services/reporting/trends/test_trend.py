@@ -236,3 +236,24 @@ async def test_warnex_jobs_run_weekly_snapshot_stores_this_weeks_snapshots(fresh
         rows = await _snapshots(session)
     assert {region for _, region, _ in rows} == SNAPSHOT_REGIONS
     assert {week for _, _, week in rows} == {monday}
+
+
+async def test_a_snapshot_taken_before_persons_were_counted_still_reads(session, client, data):
+    """Weekly snapshots stored before 0013 hold no `persons` or `by_risk_type`."""
+    await take_weekly_snapshot(session, now=NOW)
+    await session.execute(
+        text(
+            "UPDATE weekly_snapshots SET figures = jsonb_set(figures, '{monitoring_objects}',"
+            " (figures->'monitoring_objects') - 'persons' - 'by_risk_type')"
+            " WHERE region_code = :region"
+        ),
+        {"region": COUNTY},
+    )
+    with clock.frozen_at(NOW):
+        response = await client.get(TREND, params={"region": COUNTY}, headers=await _user(session))
+    assert response.status_code == 200, response.text
+    [item] = response.json()["items"]
+    objects = item["monitoring_objects"]
+    assert objects["persons"] == {"by_type": {}, "by_status": {}, "newly_included": {}}
+    assert objects["by_risk_type"] == {}
+    assert objects["by_status"]["risk_not_eliminated"] == 4
