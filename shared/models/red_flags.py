@@ -17,7 +17,7 @@ class RedFlagHousehold(SQLModel, table=True):
     an empty range when never), and whether it should be included (应纳未纳)."""
 
     __tablename__ = "red_flag_households"
-    __table_args__ = (Index("ix_red_flag_households_region", "county_code", "region_code"),)
+    __table_args__ = (Index("ix_red_flag_households_region", "region_code"),)
 
     county_code: str = Field(sa_column=Column(CountyCode, primary_key=True))
     household_id: str = Field(sa_column=Column(String(40, collation="C"), primary_key=True))

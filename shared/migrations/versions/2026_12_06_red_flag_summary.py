@@ -47,7 +47,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('county_code', 'household_id')
     )
     op.create_index('ix_red_flag_households_region', 'red_flag_households',
-                    ['county_code', 'region_code'], unique=False)
+                    ['region_code'], unique=False)
     op.create_table('summary_red_flags',
     sa.Column('county_code', _code(6), nullable=False),
     sa.Column('region_code', _code(12), nullable=False),
