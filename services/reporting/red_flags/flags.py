@@ -115,13 +115,17 @@ WITH at_risk AS (
     SELECT code, at_risk, persons FROM villages
     UNION ALL
     SELECT left(code, 9) || '000', sum(at_risk), sum(persons) FROM villages GROUP BY 1
+), flagged AS MATERIALIZED (
+    -- Materialized: a generic plan, guessing one row, would otherwise add the
+    -- towns up again for every region it joins.
+    SELECT code, CAST(round(CAST(at_risk AS numeric) / persons, 4) AS float8) AS ratio
+    FROM places
+    WHERE persons > 0 AND CAST(at_risk AS numeric) / persons > CAST(:high_ratio AS numeric)
 )
-SELECT r.code AS region_code, r.name AS region_name,
-       CAST(round(CAST(x.at_risk AS numeric) / x.persons, 4) AS float8) AS ratio
-FROM places x
+SELECT r.code AS region_code, r.name AS region_name, x.ratio
+FROM flagged x
 JOIN regions r ON r.code = x.code AND r.level IN ('town', 'village')
-WHERE {_in_scope("r.code")} AND x.persons > 0
-  AND CAST(x.at_risk AS numeric) / x.persons > CAST(:high_ratio AS numeric)
+WHERE {_in_scope("r.code")}
 ORDER BY r.code
 """
 )
