@@ -97,8 +97,9 @@ lines AS (
     SELECT w.county_code, w.household_id, max(w.received_on) + 365 AS until
     FROM warnings w
     JOIN targets t ON t.county_code = w.county_code AND t.household_id = w.household_id
+    -- As ix_warnings_off_system's predicate (constants, so that it serves).
     WHERE w.status = 'matched' AND w.department = 'civil_affairs'
-      AND w.warning_type = ANY(CAST(:warning_types AS text[]))
+      AND w.warning_type IN ('dibao', 'tekun', 'temporary_assistance')
     GROUP BY 1, 2
 ), cased AS (
     SELECT c.county_code, c.household_id,
@@ -226,7 +227,6 @@ def _policy_params() -> dict[str, object]:
         "bands": list(bands),
         "band_uppers": list(bands.values()),
         "off_system_support": sorted(OFF_SYSTEM_SUPPORT),
-        "warning_types": list(_OFF_SYSTEM_WARNINGS),
     }
 
 

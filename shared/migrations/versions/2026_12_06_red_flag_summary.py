@@ -8,6 +8,8 @@
   be included (应纳未纳).
 - `summary_red_flags`: those households counted per village.
 - `summary_red_flag_villages`: households and poverty-alleviated households per village.
+- `ix_warnings_off_system`: a partial index of the civil-affairs aid warnings
+  by household, so that deciding a few households again reads a few rows.
 
 The summaries are filled by the reporting consumer and `refresh_all`.
 
@@ -32,10 +34,20 @@ def _code(length: int) -> sa.String:
     return sa.String(length=length, collation='C')
 
 
+OFF_SYSTEM_WARNINGS = (
+    "status = 'matched' AND department = 'civil_affairs'"
+    " AND warning_type IN ('dibao', 'tekun', 'temporary_assistance')"
+)
+
+
 def upgrade() -> None:
     op.add_column('regions', sa.Column(
         'attributes', postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'"), nullable=False
     ))
+    # The civil-affairs aid warnings of a household, for deciding it again (few rows).
+    op.create_index('ix_warnings_off_system', 'warnings', ['county_code', 'household_id',
+                    'received_on'], unique=False,
+                    postgresql_where=sa.text(OFF_SYSTEM_WARNINGS))
     op.create_table('red_flag_households',
     sa.Column('county_code', _code(6), nullable=False),
     sa.Column('household_id', _code(40), nullable=False),
@@ -76,4 +88,5 @@ def downgrade() -> None:
     op.drop_table('summary_red_flag_villages')
     op.drop_table('summary_red_flags')
     op.drop_table('red_flag_households')
+    op.drop_index('ix_warnings_off_system', table_name='warnings')
     op.drop_column('regions', 'attributes')
