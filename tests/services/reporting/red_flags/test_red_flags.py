@@ -13,6 +13,8 @@ request, as before the summaries).
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 from sqlalchemy import text
 
@@ -260,3 +262,24 @@ async def test_a_region_outside_the_scope_is_404(session, client, data, scope, r
         RED_FLAGS, params={"region": region}, headers=await _user(session, "viewer", scope)
     )
     assert response.status_code == 404
+
+
+# Around the 365-day edges of the extra rows: H9's case decided 2026-01-05 stops
+# hiding its warning of 2026-09-01 from 2027-01-05; the warnings of H5 (latest
+# 2026-11-02) and H10 (2026-11-01) and H9 lapse 365 days after they came.
+@pytest.mark.parametrize(
+    ("day", "off_system"),
+    [
+        (date(2026, 11, 23), 2),
+        (date(2027, 1, 4), 2),
+        (date(2027, 1, 5), 3),
+        (date(2027, 9, 1), 2),
+        (date(2027, 11, 1), 1),
+        (date(2027, 11, 2), 0),
+    ],
+)
+async def test_the_off_system_days_follow_the_calendar(session, client, extra, day, off_system):
+    headers = await _user(session)
+    with clock.frozen_at(datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)):
+        body = await _checked_flags(session, client, headers)
+    assert body["off_system_households"] == off_system
