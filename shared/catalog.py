@@ -364,6 +364,14 @@ INCOME_BAND_UPPER_YUAN: dict[str, int | None] = {
 # unnoticed (体外循环).
 OFF_SYSTEM_SUPPORT = frozenset({"dibao", "tekun", "temporary_assistance"})
 
+# Key areas a screening campaign covers first (SPEC §12, Zhanggong): a region's
+# optional `attributes` in a regions load.
+REGION_ATTRIBUTES: dict[str, str] = {
+    "key_village": "乡村振兴重点帮扶村",
+    "resettlement_site": "易地搬迁安置点",
+    "abandoned_mine": "废弃矿山区域",
+}
+
 SPOT_CHECK_KINDS: dict[str, str] = {
     "cross": "交叉排查",
     "spot": "暗访抽查",

@@ -53,7 +53,8 @@ def households(file: FileArgument) -> None:
 
 @app.command("regions")
 def regions(file: FileArgument) -> None:
-    """Upsert regions (CSV `code,name`, or NDJSON `{"code", "name"}` lines)."""
+    """Upsert regions (CSV `code,name[,attributes]` with attributes separated by `;`,
+    or NDJSON `{"code", "name", "attributes"?}` lines)."""
     _import(file, "regions")
 
 

@@ -18,6 +18,7 @@ event once (never skipping a late commit), so a summary is exact once the consum
   say which county.
 
 Data written without events (a bulk load by SQL) is counted by `refresh_all`.
+The red flags keep their own summaries (red_flags/summary.py), hooked in here.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from datetime import date
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reporting.red_flags import summary as red_flags
 from services.reporting.summary_sql import IN_COUNTIES, Summary, recount_sql
 from shared.event_types import (
     ASSESSMENT_RECORDED,
@@ -330,6 +332,7 @@ async def refresh_all(session: AsyncSession) -> None:
     for statement in _RECOUNT_WARNINGS:
         await session.execute(statement, {"counties": sorted(counties)})
     await recount(session, families={family: set(counties) for family in _FAMILIES})
+    await red_flags.recount_counties(session, counties=counties)
 
 
 async def _on_events(session: AsyncSession, events: list[EventRecord]) -> None:
@@ -339,11 +342,12 @@ async def _on_events(session: AsyncSession, events: list[EventRecord]) -> None:
             families[family].add(event.county_code)
     await add_warning_deltas(session, warning_deltas(e for e in events if e.type in WARNING_EVENTS))
     await recount(session, families=families)
+    await red_flags.on_events(session, events)
 
 
 SUMMARIES = EventConsumer(
     "reporting.summaries",
     _on_events,
-    types=frozenset(WARNING_EVENTS | set(_FAMILIES_OF)),
+    types=frozenset(WARNING_EVENTS | set(_FAMILIES_OF) | red_flags.RED_FLAG_EVENTS),
     batch_size=20_000,
 )

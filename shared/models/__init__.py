@@ -17,6 +17,7 @@ from shared.models.audit import AuditRecord
 from shared.models.events import ConsumerPosition, Event, JobRun
 from shared.models.identification import Case, CaseStep, CaseWarning, MonitoringObject
 from shared.models.principals import Principal
+from shared.models.red_flags import RedFlagHousehold, RedFlagSummary, RedFlagVillage
 from shared.models.registry import Household, Member, Region
 from shared.models.reporting import (
     CaseSummary,
@@ -66,6 +67,9 @@ __all__ = [
     "PersonSummary",
     "Principal",
     "Problem",
+    "RedFlagHousehold",
+    "RedFlagSummary",
+    "RedFlagVillage",
     "Region",
     "Screening",
     "SpotCheck",

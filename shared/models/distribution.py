@@ -44,6 +44,9 @@ DISTRIBUTED: dict[str, str] = {
     "summary_object_risks": "county_code",
     "summary_measures": "county_code",
     "summary_persons": "county_code",
+    "red_flag_households": "county_code",
+    "summary_red_flags": "county_code",
+    "summary_red_flag_villages": "county_code",
     "events": "county_code",
     "audit_log": "county_code",
     # A department's record ids are unique across counties, so this key table

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, DateTime, Index, LargeBinary, SmallInteger, String, func
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from shared.models.columns import CountyCode, RegionCode
@@ -20,6 +32,11 @@ class Region(SQLModel, table=True):
     name: str = Field(max_length=100)
     level: str = Field(max_length=10)
     parent_code: str | None = Field(default=None, sa_column=Column(RegionCode, nullable=True))
+    # Key-area attributes (REGION_ATTRIBUTES in shared/catalog.py), SPEC §12.
+    attributes: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    )
     updated_at: datetime | None = Field(
         default=None,
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),

@@ -97,6 +97,17 @@ class Warning(SQLModel, table=True):
             postgresql_where=text("late"),
         ),
         Index("ix_warnings_case", "case_id", postgresql_where=text("case_id IS NOT NULL")),
+        # Civil-affairs aid warnings by household (red flags, 体外循环): few rows.
+        Index(
+            "ix_warnings_off_system",
+            "county_code",
+            "household_id",
+            "received_on",
+            postgresql_where=text(
+                "status = 'matched' AND department = 'civil_affairs'"
+                " AND warning_type IN ('dibao', 'tekun', 'temporary_assistance')"
+            ),
+        ),
     )
 
     # The id first: a warning is addressed by its id alone (URLs, receipts, case

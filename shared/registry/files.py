@@ -16,7 +16,8 @@ Formats:
   household_id forming one household (its first row gives the household's
   fields; a load's `index` then counts households, not rows). `in_school` is
   true/false (or 1/0, yes/no), empty for unknown.
-- Regions CSV: `code,name`.
+- Regions CSV: `code,name`, and an optional `attributes` column listing a
+  region's key-area attributes separated by `;` (`key_village;abandoned_mine`).
 """
 
 from __future__ import annotations
@@ -198,15 +199,19 @@ def _households_by_member_rows(header: list[str], rows: Iterator[list[str]]) -> 
 
 
 def csv_regions(lines: Iterable[bytes]) -> Iterator[Record]:
-    """Region records from a `code,name` CSV (raises UnsupportedFile at once
-    for a header without those columns)."""
+    """Region records from a `code,name[,attributes]` CSV (raises
+    UnsupportedFile at once for a header without code and name)."""
     header, rows = _rows(lines)
     _require(header, ("code", "name"))
     return (_region(_cells(header, row)) for row in rows)
 
 
 def _region(cells: dict[str, str]) -> Record:
-    return {"code": cells.get("code", ""), "name": cells.get("name", "")}
+    region: dict[str, Any] = {"code": cells.get("code", ""), "name": cells.get("name", "")}
+    attributes = [a.strip() for a in cells.get("attributes", "").split(";") if a.strip()]
+    if attributes:
+        region["attributes"] = attributes
+    return region
 
 
 def file_format(path: Path) -> Literal["csv", "ndjson"]:

@@ -29,6 +29,7 @@ from shared.registry.records import (
     Household,
     LoadResult,
     Member,
+    RegionRow,
     check_household,
     check_region,
     duplicate_household,
@@ -211,7 +212,7 @@ async def load_regions(
     result = LoadResult()
     stage = await Stage.open_regions(session)
     seen: set[str] = set()
-    rows: list[tuple[str, str, str, str | None]] = []
+    rows: list[RegionRow] = []
     index = -1
     async for raw in as_async(regions):
         index += 1

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from shared.catalog import REGION_ATTRIBUTES
 from shared.errors import FieldError
 from shared.idcard import InvalidIdNumber, parse_id_number
 from shared.regions import covers, is_well_formed, parent_code, region_level
@@ -32,6 +33,8 @@ DISABILITY_GRADES = frozenset({1, 2, 3, 4})
 _HOUSEHOLD_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 _NAME_MAX = 50
 _REGION_NAME_MAX = 100
+# The code of a regions load's attribute outside REGION_ATTRIBUTES.
+UNKNOWN_REGION_ATTRIBUTE = "unknown_region_attribute"
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,8 +251,13 @@ def duplicate_household() -> FieldError:
     )
 
 
-def check_region(raw: Any) -> tuple[tuple[str, str, str, str | None] | None, list[FieldError]]:
-    """Validate one `{"code", "name"}`; return (code, name, level, parent) or errors."""
+RegionRow = tuple[str, str, str, str | None, list[str]]  # code, name, level, parent, attributes
+
+
+def check_region(raw: Any) -> tuple[RegionRow | None, list[FieldError]]:
+    """Validate one `{"code", "name", "attributes"?}`; return (code, name,
+    level, parent, attributes) or errors. `attributes` is a list of
+    REGION_ATTRIBUTES codes (a CSV cell lists them separated by `;`)."""
     if isinstance(raw, BadRecord):
         return None, list(raw.errors)
     if not isinstance(raw, dict):
@@ -263,7 +271,29 @@ def check_region(raw: Any) -> tuple[tuple[str, str, str, str | None] | None, lis
             FieldError("code", "invalid_region_code", "code must be a 12-digit region code")
         )
     name = required_text(raw, "name", "name", _REGION_NAME_MAX, errors)
+    attributes = _region_attributes(raw.get("attributes"), errors)
     if errors:
         return None, errors
     assert isinstance(code, str) and name is not None
-    return (code, name, region_level(code), parent_code(code)), errors
+    return (code, name, region_level(code), parent_code(code), attributes), errors
+
+
+def _region_attributes(value: Any, errors: list[FieldError]) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors.append(
+            FieldError("attributes", "invalid_value", "attributes must be a list of codes")
+        )
+        return []
+    unknown = sorted(set(value) - set(REGION_ATTRIBUTES))
+    if unknown:
+        errors.append(
+            FieldError(
+                "attributes",
+                UNKNOWN_REGION_ATTRIBUTE,
+                f"attributes must be among {', '.join(REGION_ATTRIBUTES)}",
+            )
+        )
+        return []
+    return sorted(set(value))

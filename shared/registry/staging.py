@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import bulk_load
 from shared.errors import FieldError
-from shared.registry.records import duplicate_household, duplicate_member
+from shared.registry.records import RegionRow, duplicate_household, duplicate_member
 
 # Temporary tables live until the end of the caller's transaction at most;
 # codes compare byte-wise ("C") like the columns they are joined with.
@@ -38,7 +38,7 @@ _HOUSEHOLD_TABLES = {
 _REGION_TABLES = {
     "registry_regions_stage": (
         'code text COLLATE "C" NOT NULL, name text NOT NULL, level text NOT NULL, '
-        'parent_code text COLLATE "C"'
+        'parent_code text COLLATE "C", attributes text[] NOT NULL'
     ),
 }
 _HOUSEHOLD_COLUMNS = ("idx", "county_code", "household_id", "region_code", "category", "head_name")
@@ -100,13 +100,13 @@ WHERE (m.household_id, m.name, m.relation, m.labour_capacity, m.disability_grade
        EXCLUDED.birth_date, EXCLUDED.sex);
 """
 _APPLY_REGIONS = """
-INSERT INTO regions AS r (code, name, level, parent_code)
-SELECT code, name, level, parent_code FROM registry_regions_stage
+INSERT INTO regions AS r (code, name, level, parent_code, attributes)
+SELECT code, name, level, parent_code, attributes FROM registry_regions_stage
 ON CONFLICT (code) DO UPDATE
 SET name = EXCLUDED.name, level = EXCLUDED.level, parent_code = EXCLUDED.parent_code,
-    updated_at = now()
-WHERE (r.name, r.level, r.parent_code)
-    IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level, EXCLUDED.parent_code);
+    attributes = EXCLUDED.attributes, updated_at = now()
+WHERE (r.name, r.level, r.parent_code, r.attributes)
+    IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level, EXCLUDED.parent_code, EXCLUDED.attributes);
 """
 
 # The registry tables grow inside this very transaction, so their statistics
@@ -175,10 +175,10 @@ class Stage:
         await driver.execute(_APPLY_HOUSEHOLDS)
         return rejected
 
-    async def regions(self, rows: list[tuple[str, str, str, str | None]]) -> None:
+    async def regions(self, rows: list[RegionRow]) -> None:
         await self.driver.execute("TRUNCATE registry_regions_stage")
         await self.stage.copy(
-            "registry_regions_stage", rows, ("code", "name", "level", "parent_code")
+            "registry_regions_stage", rows, ("code", "name", "level", "parent_code", "attributes")
         )
         await self.driver.execute(_APPLY_REGIONS)
 

@@ -5,10 +5,16 @@ codes only: no household id leaves this module.
   village) without a monitoring object that is not removed (spot-check
   targets), by code.
 - `high_ratio_regions`: the towns and villages inside the region (itself
-  included) where monitoring objects with status `risk_not_eliminated` over
-  the registered persons (`members` of the place's households) exceed the
-  policy's `red_flags.high_ratio`; a place with no registered person has no
-  ratio. The ratio is a fraction rounded to four decimals.
+  included) where the persons of monitoring objects with status
+  `risk_not_eliminated` (the `members` of their households) over the
+  registered persons (`members` of the place's households) exceed the
+  policy's `red_flags.high_ratio` (SPEC §12: the 2% rule is in persons); a
+  place with no registered person has no ratio. The ratio is a fraction
+  rounded to four decimals.
+- `no_alleviated_villages`: the villages inside the region with registered
+  households but no `poverty_alleviated` one (a key area for screening), by code.
+- `key_area_regions`: the regions inside the region (itself included) that
+  a regions load gave key-area `attributes` (REGION_ATTRIBUTES), by code.
 - `off_system_households` (体外循环): the region's households flagged by either
   rule below, each counted once:
   - warnings: a matched civil-affairs `dibao`, `tekun` or
@@ -36,17 +42,20 @@ screened again since. A year's monitoring line is the policy's figures for it
 (a year without figures uses the latest earlier year's, as `figures_for`).
 
 A household belongs to the region of its `households.region_code`.
+
+The household rules are decided per household by the reporting consumer
+(summary.py) and counted per village; a request adds up the villages of its
+scope range, the off-system ones by the days each is off-system.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.catalog import INCOME_BAND_UPPER_YUAN, OFF_SYSTEM_SUPPORT
 from shared.policy import get_policy
 from shared.regions import scope_range
 
@@ -68,13 +77,32 @@ ORDER BY r.code
 """
 )
 
-# Objects at risk and persons are counted per village once, then summed per
+_NO_ALLEVIATED_VILLAGES = text(
+    f"""
+SELECT r.code AS region_code, r.name AS region_name
+FROM summary_red_flag_villages v
+JOIN regions r ON r.code = v.region_code AND r.level = 'village'
+WHERE {_in_scope("v.region_code")} AND v.households > 0 AND v.poverty_alleviated = 0
+ORDER BY r.code
+"""
+)
+
+_KEY_AREAS = text(
+    f"""
+SELECT code AS region_code, name AS region_name, attributes
+FROM regions
+WHERE {_in_scope("code")} AND cardinality(attributes) > 0
+ORDER BY code
+"""
+)
+
+# Persons at risk and persons are counted per village once, then summed per
 # town (every household lives in a village, so a town's rows are its villages').
 _HIGH_RATIO = text(
     f"""
-WITH objects AS (
-    SELECT region_code, count(*) AS n FROM monitoring_objects
-    WHERE {_in_scope("region_code")} AND status = 'risk_not_eliminated'
+WITH at_risk AS (
+    SELECT region_code, sum(persons_at_risk) AS n FROM summary_red_flags
+    WHERE {_in_scope("region_code")} AND persons_at_risk > 0
     GROUP BY region_code
 ), persons AS (
     SELECT region_code, sum(n) AS n FROM summary_persons
@@ -82,131 +110,56 @@ WITH objects AS (
     GROUP BY region_code
 ), villages AS (
     SELECT region_code AS code, COALESCE(o.n, 0) AS at_risk, COALESCE(p.n, 0) AS persons
-    FROM objects o FULL JOIN persons p USING (region_code)
+    FROM at_risk o FULL JOIN persons p USING (region_code)
 ), places AS (
     SELECT code, at_risk, persons FROM villages
     UNION ALL
     SELECT left(code, 9) || '000', sum(at_risk), sum(persons) FROM villages GROUP BY 1
+), flagged AS MATERIALIZED (
+    -- Materialized: a generic plan, guessing one row, would otherwise add the
+    -- towns up again for every region it joins.
+    SELECT code, CAST(round(CAST(at_risk AS numeric) / persons, 4) AS float8) AS ratio
+    FROM places
+    WHERE persons > 0 AND CAST(at_risk AS numeric) / persons > CAST(:high_ratio AS numeric)
 )
-SELECT r.code AS region_code, r.name AS region_name,
-       CAST(round(CAST(x.at_risk AS numeric) / x.persons, 4) AS float8) AS ratio
-FROM places x
+SELECT r.code AS region_code, r.name AS region_name, x.ratio
+FROM flagged x
 JOIN regions r ON r.code = x.code AND r.level IN ('town', 'village')
-WHERE {_in_scope("r.code")} AND x.persons > 0
-  AND CAST(x.at_risk AS numeric) / x.persons > CAST(:high_ratio AS numeric)
+WHERE {_in_scope("r.code")}
 ORDER BY r.code
 """
 )
 
-# Bands with an upper end; the open-ended top band never lies under a line.
-_BAND_UPPERS = {band: upper for band, upper in INCOME_BAND_UPPER_YUAN.items() if upper is not None}
-
 _HOUSEHOLD_COUNTS = text(
     f"""
-WITH lines AS (
-    SELECT * FROM unnest(CAST(:years AS integer[]), CAST(:lines AS numeric[])) AS l(year, line)
-), bands AS (
-    SELECT * FROM unnest(CAST(:bands AS text[]), CAST(:band_uppers AS numeric[])) AS b(band, upper)
-), at_risk AS (
-    SELECT DISTINCT county_code, household_id FROM monitoring_objects
-    WHERE {_in_scope("region_code")} AND status = 'risk_not_eliminated'
-), off_system AS (
-    SELECT DISTINCT h.county_code, h.household_id
-    FROM warnings w
-    JOIN households h ON h.county_code = w.county_code AND h.household_id = w.household_id
-    WHERE {_in_scope("h.region_code")} AND w.status = 'matched'
-      AND w.department = 'civil_affairs'
-      AND w.warning_type IN ('dibao', 'tekun', 'temporary_assistance')
-      AND w.received_on > CAST(:since AS date)
-      AND NOT EXISTS (SELECT 1 FROM at_risk a
-                      WHERE a.county_code = h.county_code AND a.household_id = h.household_id)
-      AND NOT EXISTS (SELECT 1 FROM cases c
-                      WHERE c.county_code = h.county_code AND c.household_id = h.household_id
-                        AND ((c.state = 'open' AND c.decided_on IS NULL)
-                             OR c.decided_on > CAST(:since AS date)))
-), latest_visits AS (
-    SELECT DISTINCT ON (c.county_code, c.household_id)
-           c.county_code, c.household_id, s.done_on,
-           CAST(s.form ->> 'income_per_capita_yuan' AS numeric) AS income
-    FROM case_steps s
-    JOIN cases c ON c.county_code = s.county_code AND c.case_id = s.case_id
-    JOIN households h ON h.county_code = c.county_code AND h.household_id = c.household_id
-    WHERE s.step = 'household_visit' AND {_in_scope("h.region_code")}
-    ORDER BY c.county_code, c.household_id, s.done_on DESC, s.recorded_at DESC
-), should_include AS (
-    SELECT v.county_code, v.household_id FROM latest_visits v
-    WHERE v.income < COALESCE(
-              (SELECT l.line FROM lines l WHERE l.year <= extract(year FROM v.done_on)
-               ORDER BY l.year DESC LIMIT 1),
-              (SELECT l.line FROM lines l ORDER BY l.year LIMIT 1))
-      AND NOT EXISTS (SELECT 1 FROM at_risk a
-                      WHERE a.county_code = v.county_code AND a.household_id = v.household_id)
-), latest_screenings AS (
-    SELECT DISTINCT ON (s.county_code, s.household_id)
-           s.county_code, s.household_id, s.screened_on, s.housing, s.drinking_water,
-           s.schooling, s.income_band, s.civil_affairs_support
-    FROM screenings s
-    JOIN campaigns p ON p.campaign_id = s.campaign_id
-    JOIN households h ON h.county_code = s.county_code AND h.household_id = s.household_id
-    WHERE {_in_scope("h.region_code")}
-    ORDER BY s.county_code, s.household_id, p.year DESC, p.starts_on DESC,
-             p.created_at DESC, p.campaign_id
-), screened_flags AS (
-    SELECT x.county_code, x.household_id,
-           x.civil_affairs_support = ANY(CAST(:off_system_support AS text[])) AS off_system,
-           x.housing = 'unsafe' OR x.drinking_water = 'unsafe'
-             OR x.schooling = 'out_of_school'
-             OR COALESCE(
-                    (SELECT b.upper FROM bands b WHERE b.band = x.income_band)
-                    <= COALESCE(
-                        (SELECT l.line FROM lines l
-                         WHERE l.year <= extract(year FROM x.screened_on)
-                         ORDER BY l.year DESC LIMIT 1),
-                        (SELECT l.line FROM lines l ORDER BY l.year LIMIT 1)),
-                    false) AS should_include
-    FROM latest_screenings x
-    WHERE NOT EXISTS (SELECT 1 FROM at_risk a
-                      WHERE a.county_code = x.county_code AND a.household_id = x.household_id)
-)
-SELECT (SELECT count(*) FROM (
-            SELECT county_code, household_id FROM off_system
-            UNION
-            SELECT county_code, household_id FROM screened_flags WHERE off_system
-        ) u) AS off_system_households,
-       (SELECT count(*) FROM (
-            SELECT county_code, household_id FROM should_include
-            UNION
-            SELECT county_code, household_id FROM screened_flags WHERE should_include
-        ) u) AS should_include_households
+SELECT COALESCE(sum(households) FILTER (
+           WHERE off_system_from <= CAST(:today AS date)
+             AND CAST(:today AS date) < off_system_until), 0) AS off_system_households,
+       COALESCE(sum(households) FILTER (WHERE should_include), 0) AS should_include_households
+FROM summary_red_flags
+WHERE {_in_scope("region_code")} AND persons_at_risk = 0
 """
 )
 
 
 async def red_flags(session: AsyncSession, *, region_code: str, today: date) -> dict[str, Any]:
-    """The red flags of `region_code` as of `today` (three statements)."""
-    policy = get_policy()
+    """The red flags of `region_code` as of `today` (five statements, on the
+    regions and the summaries)."""
     scope_from, scope_to = scope_range(region_code)
     scope = {"scope_from": scope_from, "scope_to": scope_to}
+    high_ratio = get_policy().red_flags.high_ratio
     villages = await session.execute(_ZERO_OBJECT_VILLAGES, scope)
-    high = await session.execute(_HIGH_RATIO, scope | {"high_ratio": policy.red_flags.high_ratio})
-    years = sorted(policy.years)
-    counts = (
-        await session.execute(
-            _HOUSEHOLD_COUNTS,
-            scope
-            | {
-                "since": today - timedelta(days=365),
-                "years": years,
-                "lines": [policy.years[y].monitoring_line_yuan for y in years],
-                "bands": list(_BAND_UPPERS),
-                "band_uppers": list(_BAND_UPPERS.values()),
-                "off_system_support": sorted(OFF_SYSTEM_SUPPORT),
-            },
-        )
-    ).one()
+    high = await session.execute(_HIGH_RATIO, scope | {"high_ratio": high_ratio})
+    counts = (await session.execute(_HOUSEHOLD_COUNTS, scope | {"today": today})).one()
+    no_alleviated = await session.execute(_NO_ALLEVIATED_VILLAGES, scope)
+    key_areas = await session.execute(_KEY_AREAS, scope)
     return {
         "zero_object_villages": [dict(r) for r in villages.mappings()],
         "high_ratio_regions": [dict(r) for r in high.mappings()],
         "off_system_households": counts.off_system_households,
         "should_include_households": counts.should_include_households,
+        "no_alleviated_villages": [dict(r) for r in no_alleviated.mappings()],
+        "key_area_regions": [
+            {**r, "attributes": list(r["attributes"])} for r in key_areas.mappings()
+        ],
     }

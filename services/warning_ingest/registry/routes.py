@@ -5,7 +5,9 @@ admins) and `POST /registry/regions` (admins). Each answers 200 with
 A county staff member's households must lie in their scope: one outside it
 is rejected in its row with `region_code` / `out_of_scope`. Bodies are JSON
 (`{"households": [...]}`) or NDJSON, one record per line, read as a stream;
-a line that is not JSON is rejected at its index with `invalid_json`.
+a line that is not JSON is rejected at its index with `invalid_json`. A
+region naming an unknown key-area attribute makes the whole regions load a
+422 `unknown_region_attribute` that stores nothing.
 """
 
 from __future__ import annotations
@@ -27,10 +29,17 @@ from services.warning_ingest.registry.schemas import (
 from shared import clock
 from shared.auth import ADMIN, COUNTY_STAFF, Principal, require_role
 from shared.db import SessionDep
-from shared.errors import MalformedJson, UnsupportedContentType, invalid
+from shared.errors import (
+    FieldError,
+    MalformedJson,
+    Unprocessable,
+    UnsupportedContentType,
+    invalid,
+)
 from shared.pii import PiiProtector
 from shared.registry import load_households, load_regions
 from shared.registry.files import ndjson_records_async
+from shared.registry.records import UNKNOWN_REGION_ATTRIBUTE
 from shared.settings import get_settings
 
 router = APIRouter(prefix="/registry", tags=["registry"])
@@ -92,4 +101,13 @@ async def post_households(
 async def post_regions(request: Request, session: SessionDep, principal: Admin) -> dict[str, Any]:
     records = await _records(request, "regions")
     result = await load_regions(session, records, actor=principal.actor)
+    unknown = [
+        FieldError(f"regions[{r['index']}].{e['field']}", e["code"], e["message"])
+        for r in result.errors
+        for e in r["errors"]
+        if e["code"] == UNKNOWN_REGION_ATTRIBUTE
+    ]
+    if unknown:
+        # Raising rolls the load back: a misspelt key area stores nothing.
+        raise Unprocessable("A region names an unknown attribute.", errors=unknown)
     return result.summary()

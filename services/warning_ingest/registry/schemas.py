@@ -38,6 +38,12 @@ class HouseholdsIn(BaseModel):
 class RegionIn(BaseModel):
     code: str = Field(description="12-digit statistical division code")
     name: str = Field(min_length=1, max_length=100)
+    attributes: list[Literal["key_village", "resettlement_site", "abandoned_mine"]] = Field(
+        default=[],
+        description="Key areas (SPEC §12): 乡村振兴重点帮扶村, 易地搬迁安置点, 废弃矿山区域;"
+        " a load states them all (left out: none). Another code is a 422"
+        " `unknown_region_attribute` and the load stores nothing.",
+    )
 
 
 class RegionsIn(BaseModel):

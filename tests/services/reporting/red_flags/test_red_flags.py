@@ -4,13 +4,21 @@ warnings, households and household visits each test adds itself.
 TODAY is 2026-11-23, so "the last 365 days" means received_on / decided_on
 after 2025-11-23. The shipped policy's monitoring line is 6900 yuan (2022's
 figures, in force every later year); the high ratio is 0.02.
+
+Rows written here by SQL write no events: each fixture recounts the county's
+red-flag summaries as the reporting consumer would, and every household count
+read is checked against the oracle (the rules decided from the tables on the
+request, as before the summaries).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 from sqlalchemy import text
 
+from services.reporting.red_flags.summary import recount_counties
 from services.reporting.summaries import recount
 from shared import clock
 from shared.auth import issue_token
@@ -27,6 +35,7 @@ from tests.services.reporting.dataset import (
     VILLAGE_B1,
     load_dataset,
 )
+from tests.services.reporting.red_flags.oracle import oracle_counts
 
 RED_FLAGS = "/reporting/v1/red_flags"
 
@@ -127,6 +136,7 @@ async def data(session):
 async def extra(session, data):
     for statement in (_HOUSEHOLDS, _CASES, _WARNINGS, _VISITS):
         await session.execute(text(statement))
+    await recount_counties(session, counties={"610326"})
 
 
 async def _user(session, role: str = "viewer", region: str = COUNTY) -> dict[str, str]:
@@ -137,7 +147,16 @@ async def _user(session, role: str = "viewer", region: str = COUNTY) -> dict[str
 async def _flags(client, headers, **params) -> dict:
     response = await client.get(RED_FLAGS, params=params, headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()
+    body = response.json()
+    return body
+
+
+async def _checked_flags(session, client, headers, region: str = COUNTY) -> dict:
+    """The red flags of `region`, their household counts equal to the oracle's."""
+    body = await _flags(client, headers, region=region)
+    expected = await oracle_counts(session, region_code=region, today=clock.today())
+    assert (body["off_system_households"], body["should_include_households"]) == expected
+    return body
 
 
 async def test_zero_object_villages(session, client, data):
@@ -159,32 +178,34 @@ async def test_a_village_whose_objects_are_all_removed_has_zero_objects(session,
 
 async def test_high_ratio_regions(session, client, data):
     # Persons (members): A1 H1(2) H2 H3 H4 = 5; A2 H5 = 1; B1 H6(2) H7 H8 = 4.
-    # At risk: A1 O1 O2 = 2; B1 O3 O5 = 2 (O4 eliminated, O6 O7 removed).
-    # Town A 2/6 = 0.3333, A1 2/5 = 0.4, A2 0/1 (not flagged), town B and B1 2/4 = 0.5.
+    # At risk: A1 O1 (H1, 2 persons) O2 (H2, 1) = 3 persons; B1 O3 (H6, 2) O5 (H8, 1)
+    # = 3 persons (O4 eliminated, O6 O7 removed).
+    # Town A 3/6 = 0.5, A1 3/5 = 0.6, A2 0/1 (not flagged), town B and B1 3/4 = 0.75.
     body = await _flags(client, await _user(session))
     assert body["high_ratio_regions"] == [
-        {"region_code": TOWN_A, "region_name": "首善街道", "ratio": 0.3333},
-        {"region_code": VILLAGE_A1, "region_name": "城关村", "ratio": 0.4},
-        {"region_code": TOWN_B, "region_name": "横渠镇", "ratio": 0.5},
-        {"region_code": VILLAGE_B1, "region_name": "横渠村", "ratio": 0.5},
+        {"region_code": TOWN_A, "region_name": "首善街道", "ratio": 0.5},
+        {"region_code": VILLAGE_A1, "region_name": "城关村", "ratio": 0.6},
+        {"region_code": TOWN_B, "region_name": "横渠镇", "ratio": 0.75},
+        {"region_code": VILLAGE_B1, "region_name": "横渠村", "ratio": 0.75},
     ]
 
 
 async def test_a_ratio_at_or_below_the_policy_is_not_flagged(session, client, data):
-    # 95 more persons in H2's household: A1 has 2 at risk / 100 persons = 0.02,
-    # not over 0.02; town A 2/101 neither. Town B is unchanged.
+    # 145 more persons in H3's household (not at risk): A1 has 3 persons at risk /
+    # 150 persons = 0.02, not over 0.02; town A 3/151 neither. Town B is unchanged.
     await session.execute(
         text(
             "INSERT INTO members (county_code, id_hash, household_id, id_sealed, id_masked, name,"
             "                     relation, labour_capacity, in_school, birth_date, sex)"
-            " SELECT '610326', decode(md5('extra' || n), 'hex'), 'HH-610326-0002', '\\x00'::bytea,"
+            " SELECT '610326', decode(md5('extra' || n), 'hex'), 'HH-610326-0003', '\\x00'::bytea,"
             "        '610326********0000', '某', 'other', 'full', false, DATE '1990-01-01', 'male'"
-            " FROM generate_series(1, 95) AS n"
+            " FROM generate_series(1, 145) AS n"
         )
     )
     # Members written by SQL, not by a registry load: recount the persons as the
     # summaries consumer does after a load.
     await recount(session, families={"persons": {"610326"}})
+    await recount_counties(session, counties={"610326"})
     body = await _flags(client, await _user(session))
     assert [r["region_code"] for r in body["high_ratio_regions"]] == [TOWN_B, VILLAGE_B1]
 
@@ -192,7 +213,7 @@ async def test_a_ratio_at_or_below_the_policy_is_not_flagged(session, client, da
 async def test_the_data_set_alone_has_no_household_flags(session, client, data):
     # Its civil-affairs aid warnings are H4's (C10 open) and H7's (C5 open); it has
     # no household visit.
-    body = await _flags(client, await _user(session))
+    body = await _checked_flags(session, client, await _user(session))
     assert (body["off_system_households"], body["should_include_households"]) == (0, 0)
 
 
@@ -201,7 +222,7 @@ async def test_the_data_set_alone_has_no_household_flags(session, client, data):
 )
 async def test_off_system_households(session, client, extra, region, off_system):
     # H5 (W21, W28, village A2) and H10 (W24, village B1).
-    body = await _flags(client, await _user(session), region=region)
+    body = await _checked_flags(session, client, await _user(session), region=region)
     assert body["off_system_households"] == off_system
 
 
@@ -210,7 +231,7 @@ async def test_off_system_households(session, client, extra, region, off_system)
 )
 async def test_should_include_households(session, client, extra, region, should_include):
     # H3 (5000) and H4 (latest 6899.5), both in village A1.
-    body = await _flags(client, await _user(session), region=region)
+    body = await _checked_flags(session, client, await _user(session), region=region)
     assert body["should_include_households"] == should_include
 
 
@@ -241,3 +262,24 @@ async def test_a_region_outside_the_scope_is_404(session, client, data, scope, r
         RED_FLAGS, params={"region": region}, headers=await _user(session, "viewer", scope)
     )
     assert response.status_code == 404
+
+
+# Around the 365-day edges of the extra rows: H9's case decided 2026-01-05 stops
+# hiding its warning of 2026-09-01 from 2027-01-05; the warnings of H5 (latest
+# 2026-11-02) and H10 (2026-11-01) and H9 lapse 365 days after they came.
+@pytest.mark.parametrize(
+    ("day", "off_system"),
+    [
+        (date(2026, 11, 23), 2),
+        (date(2027, 1, 4), 2),
+        (date(2027, 1, 5), 3),
+        (date(2027, 9, 1), 2),
+        (date(2027, 11, 1), 1),
+        (date(2027, 11, 2), 0),
+    ],
+)
+async def test_the_off_system_days_follow_the_calendar(session, client, extra, day, off_system):
+    headers = await _user(session)
+    with clock.frozen_at(datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)):
+        body = await _checked_flags(session, client, headers)
+    assert body["off_system_households"] == off_system

@@ -6,6 +6,10 @@ Each test adds its campaigns and screening records to `dataset.py`'s county
 (whose own rows flag no household). The shipped policy's monitoring line is
 6900 yuan in every year from 2022; TODAY is 2026-11-23.
 
+Each count is read after the county's red-flag summaries are recounted (as the
+reporting consumer does after a `screening.recorded`), and must equal the oracle:
+the same rules decided from the tables on the request, as before the summaries.
+
 Households of the data set used here: H1 (A1) and H8 (B1) have an object at
 risk; H3 (A1) and H4 (A1) only removed objects (and open cases C4, C10); H5
 (A2) nothing; H7 (B1) an eliminated object (and open case C5).
@@ -19,7 +23,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from services.reporting.red_flags import flags as red_flags_module
+from services.reporting.red_flags import summary as red_flags_summary
+from services.reporting.red_flags.summary import recount_counties
 from shared import clock
 from shared.auth import issue_token
 from shared.policy import get_policy
@@ -34,6 +39,7 @@ from tests.services.reporting.dataset import (
     VILLAGE_A2,
     load_dataset,
 )
+from tests.services.reporting.red_flags import oracle
 
 RED_FLAGS = "/reporting/v1/red_flags"
 
@@ -111,20 +117,27 @@ async def _screen(session, campaign_id: str, household: str, screened_on: str, *
 
 async def _counts(session, client, region: str = COUNTY) -> tuple[int, int]:
     """(should_include_households, off_system_households) of `region`."""
+    await recount_counties(session, counties={"610326", "610327"})
     _, token = await issue_token(session, kind="user", name="v", role="viewer", region_code=region)
     response = await client.get(
         RED_FLAGS, params={"region": region}, headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    return body["should_include_households"], body["off_system_households"]
+    counts = body["should_include_households"], body["off_system_households"]
+    off_system, should_include = await oracle.oracle_counts(
+        session, region_code=region, today=clock.today()
+    )
+    assert counts == (should_include, off_system)
+    return counts
 
 
 def _line_in_2026(monkeypatch, line: str) -> None:
     policy = get_policy()
     figures = policy.years[2022].model_copy(update={"monitoring_line_yuan": Decimal(line)})
     patched = policy.model_copy(update={"years": {**policy.years, 2026: figures}})
-    monkeypatch.setattr(red_flags_module, "get_policy", lambda: patched)
+    monkeypatch.setattr(red_flags_summary, "get_policy", lambda: patched)
+    monkeypatch.setattr(oracle, "get_policy", lambda: patched)
 
 
 async def test_safe_screenings_flag_nothing(session, client, data):
@@ -291,6 +304,7 @@ async def test_another_countys_screenings_never_count(session, client, data):
 async def test_no_household_id_or_name_in_the_response(session, client, data):
     campaign = await _campaign(session, 1, 2026, "2026-04-15")
     await _screen(session, campaign, H5, "2026-05-01", housing="unsafe")
+    await recount_counties(session, counties={"610326"})
     _, token = await issue_token(session, kind="user", name="v", role="viewer", region_code=COUNTY)
     response = await client.get(RED_FLAGS, headers={"Authorization": f"Bearer {token}"})
     assert response.json()["should_include_households"] == 1

@@ -174,3 +174,74 @@ async def test_registry_loads_take_bodies_over_the_ordinary_1_mib_limit(client, 
     )
     assert response.status_code == 200
     assert response.json()["upserted"] == 1
+
+
+async def _attributes(session) -> dict[str, list[str]]:
+    rows = await session.execute(text("SELECT code, attributes FROM regions ORDER BY code"))
+    return {code: list(attributes) for code, attributes in rows}
+
+
+async def test_regions_carry_their_key_area_attributes(client, session):
+    headers = await bearer(session, "admin")
+    body = {
+        "regions": [
+            {"code": COUNTY, "name": "眉县"},
+            {"code": "610326100000", "name": "某镇", "attributes": ["abandoned_mine"]},
+            {
+                "code": VILLAGE,
+                "name": "某村",
+                "attributes": ["resettlement_site", "key_village", "key_village"],
+            },
+        ]
+    }
+    response = await client.post(REGIONS, json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"upserted": 3, "rejected": 0, "errors": []}
+    assert await _attributes(session) == {
+        COUNTY: [],
+        "610326100000": ["abandoned_mine"],
+        VILLAGE: ["key_village", "resettlement_site"],
+    }
+    # A later load states a region's attributes again: left out, it has none.
+    again = {"regions": [{"code": VILLAGE, "name": "某村"}]}
+    assert (await client.post(REGIONS, json=again, headers=headers)).status_code == 200
+    assert (await _attributes(session))[VILLAGE] == []
+
+
+@pytest.mark.parametrize("attributes", [["key_village", "ghost_town"], "key_village", [3]])
+async def test_an_unknown_attribute_is_a_422_and_stores_nothing(client, session, attributes):
+    body = {
+        "regions": [
+            {"code": COUNTY, "name": "眉县"},
+            {"code": VILLAGE, "name": "某村", "attributes": attributes},
+        ]
+    }
+    response = await client.post(REGIONS, json=body, headers=await bearer(session, "admin"))
+    if isinstance(attributes, list) and all(isinstance(a, str) for a in attributes):
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["detail"]
+        assert problem["errors"] == [
+            {
+                "field": "regions[1].attributes",
+                "code": "unknown_region_attribute",
+                "message": "attributes must be among key_village, resettlement_site,"
+                " abandoned_mine",
+            }
+        ]
+        assert await _attributes(session) == {}
+    else:
+        # Not a list of codes: that record is rejected at its index like any bad field.
+        assert response.status_code == 200
+        assert response.json()["errors"] == [
+            {
+                "index": 1,
+                "errors": [
+                    {
+                        "field": "attributes",
+                        "code": "invalid_value",
+                        "message": "attributes must be a list of codes",
+                    }
+                ],
+            }
+        ]
