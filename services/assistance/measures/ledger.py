@@ -19,7 +19,6 @@ from shared.catalog import (
     DEPARTMENTS,
     MEASURE_CATEGORIES,
     MEASURE_STATUSES,
-    national_measure_category,
 )
 from shared.ledgers import (
     HEAD_COLUMNS,
@@ -31,6 +30,7 @@ from shared.ledgers import (
     head_join,
     region_names_join,
 )
+from shared.national_form import national_measure_category
 
 HEADERS = (
     "户编号",

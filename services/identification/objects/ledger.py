@@ -24,9 +24,7 @@ from services.identification.objects.monitoring_objects import object_filters
 from shared.catalog import (
     MEASURE_CATEGORIES,
     MONITORING_TYPES,
-    NATIONAL_MEASURE_COLUMNS,
     RISK_TYPES,
-    national_measure_category,
 )
 from shared.ledgers import (
     HEAD_COLUMNS,
@@ -40,6 +38,7 @@ from shared.ledgers import (
     year_month,
     yes_no,
 )
+from shared.national_form import NATIONAL_MEASURE_COLUMNS, national_measure_category
 
 RISK_COLUMNS = 5
 

@@ -1,6 +1,6 @@
 """`warnex demo --size small`: what a newcomer relies on after loading it.
 
-The demo is loaded once into a fresh database for the whole module (it takes
+The demo is loaded once into a fresh database for the whole package (conftest.py; it takes
 a while); each test then reads what it needs through the API or SQL.
 """
 
@@ -8,76 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
-from collections.abc import AsyncIterator
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 from typer.testing import CliRunner
 
-from services.app import create_app
 from services.demo.load import DemoRefused, load_demo
 from services.demo.registry import generate, plan_registry, region_records
 from services.demo.report import DemoReport
 from services.demo.sizes import SIZES
-from services.demo.workflow import DEMO_CHAIN
 from shared import clock
 from shared.cli import app as cli_app
 from shared.dates import longest_period_start
-from shared.db import Database, get_database, use_database
-from shared.embedded import with_database
+from shared.db import Database
 from shared.idcard import parse_id_number
 from shared.pii import PiiProtector
-from shared.policy import get_policy, load_policy
 from shared.settings import get_settings
-from tests.conftest import _admin, _dbname
-
-SEED = 7
-COUNTY = "610326000000"
-
-
-@pytest.fixture(scope="module")
-async def demo_db(server_uri: str, template_url: str) -> AsyncIterator[Database]:
-    """A fresh migrated database, dropped after the module."""
-    name = f"{_dbname(template_url)}_demo_{uuid.uuid4().hex[:6]}"
-    await _admin(server_uri, f'CREATE DATABASE "{name}" TEMPLATE "{_dbname(template_url)}"')
-    database = Database(with_database(server_uri, name), pool_size=5)
-    yield database
-    await database.dispose()
-    await _admin(server_uri, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="module")
-async def loaded(demo_db: Database) -> DemoReport:
-    return await load_demo(demo_db, seed=SEED, size="small")
-
-
-@pytest.fixture
-async def api(demo_db: Database, loaded: DemoReport) -> AsyncIterator[httpx.AsyncClient]:
-    """The four services in-process, on the demo's database."""
-    try:
-        previous: Database | None = get_database()
-    except RuntimeError:
-        previous = None
-    use_database(demo_db)
-    transport = httpx.ASGITransport(app=create_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://warnex.test") as client:
-        yield client
-    use_database(previous)
-
-
-async def rows(db: Database, sql: str, **params: Any) -> list[Any]:
-    async with db.transaction() as session:
-        return list((await session.execute(text(sql), params)).all())
-
-
-def token(report: DemoReport, prefix: str) -> dict[str, str]:
-    (value,) = [t for label, t in report.tokens.items() if label.startswith(prefix)]
-    return {"Authorization": f"Bearer {value}"}
+from tests.services.demo.conftest import SEED, rows, token
 
 
 async def test_the_registry_has_the_small_county_and_valid_id_numbers(
@@ -294,147 +243,3 @@ async def test_the_dashboard_figures_count_what_the_demo_did(
 
 
 # -- the monitoring workflow (SPEC §12) ------------------------------------------
-
-
-async def test_requests_stand_at_several_levels_of_the_province_chain(
-    api: httpx.AsyncClient, demo_db: Database, loaded: DemoReport
-) -> None:
-    county = token(loaded, "county_staff")
-    page = await api.get("/identification/v1/requests", params={"limit": 500}, headers=county)
-    assert page.status_code == 200, page.text
-    requests = page.json()["items"]
-    by_status: dict[tuple[str, str], int] = {}
-    for request in requests:
-        key = (request["kind"], request["status"])
-        by_status[key] = by_status.get(key, 0) + 1
-        assert [step["level"] for step in request["chain"]] == list(DEMO_CHAIN)
-    assert by_status == {
-        ("removal", "approved"): 1,
-        ("rollback", "approved"): 1,
-        ("rollback", "rejected"): 1,
-        ("rollback", "pending"): 1,
-    }
-    done = {r["status"]: r for r in requests if r["kind"] == "rollback"}
-    # Approved by every level, each with its 文号; rejected by the city; pending at the city.
-    assert [s["decision"] for s in done["approved"]["chain"]] == ["approved"] * 3
-    assert all(s["document_no"] for s in done["approved"]["chain"])
-    assert [s["decision"] for s in done["rejected"]["chain"]] == ["approved", "rejected", None]
-    assert [s["decision"] for s in done["pending"]["chain"]] == ["approved", None, None]
-    pending = await api.get(
-        "/identification/v1/requests", params={"status": "pending"}, headers=county
-    )
-    assert [r["request_id"] for r in pending.json()["items"]] == [done["pending"]["request_id"]]
-
-    # The applied ones changed their objects, on the province's day.
-    (removal,) = [r for r in requests if r["kind"] == "removal"]
-    [(status, removed_on, approver)] = await rows(
-        demo_db,
-        "SELECT status, removed_on, removal_approved_by FROM monitoring_objects"
-        " WHERE object_id = CAST(:id AS uuid)",
-        id=removal["object_id"],
-    )
-    assert status == "removed" and approver.startswith("省级")
-    assert removed_on == date.fromisoformat(removal["chain"][-1]["decided_on"])
-    states = dict(
-        await rows(
-            demo_db,
-            "SELECT object_id::text, status FROM monitoring_objects"
-            " WHERE object_id = ANY(CAST(:ids AS uuid[]))",
-            ids=[done[s]["object_id"] for s in ("approved", "rejected", "pending")],
-        )
-    )
-    assert states[done["approved"]["object_id"]] == "risk_not_eliminated"
-    assert states[done["rejected"]["object_id"]] == "risk_eliminated"
-    assert states[done["pending"]["object_id"]] == "risk_eliminated"
-
-
-async def test_the_demo_chain_is_the_documented_policy_and_is_not_left_behind(
-    loaded: DemoReport,
-) -> None:
-    documented = load_policy(Path(__file__).parents[3] / "deploy/policy/province-chain.toml")
-    for kind in ("rollback", "removal"):
-        assert documented.requests.chain(kind) == list(DEMO_CHAIN)
-    assert loaded.chain == list(DEMO_CHAIN)
-    # The process's policy is the deployment's again (the shipped one-level chain).
-    assert get_policy().requests.chain("rollback") == ["county"]
-
-
-async def test_natural_eliminations_show_on_their_objects(
-    api: httpx.AsyncClient, demo_db: Database, loaded: DemoReport
-) -> None:
-    natural = await rows(
-        demo_db,
-        "SELECT object_id::text FROM monitoring_objects"
-        " WHERE eliminated_naturally AND status = 'risk_eliminated'",
-    )
-    assert natural
-    county = token(loaded, "county_staff")
-    for (object_id,) in natural:
-        obj = await api.get(f"/assistance/v1/monitoring_objects/{object_id}", headers=county)
-        assert obj.status_code == 200, obj.text
-        assert obj.json()["elimination"]["natural"] is True
-    assert loaded.counts["natural_eliminations"] == {"natural": len(natural)}
-
-
-async def test_every_worklist_has_something_to_do(
-    api: httpx.AsyncClient, demo_db: Database, loaded: DemoReport
-) -> None:
-    county = token(loaded, "county_staff")
-    lists = {
-        "ready_to_eliminate": "/assistance/v1/ready_to_eliminate",
-        "rollback_candidates": "/assistance/v1/rollback_candidates",
-        "follow_up": "/identification/v1/follow_up",
-    }
-    items = {}
-    for name, path in lists.items():
-        page = await api.get(path, params={"limit": 500}, headers=county)
-        assert page.status_code == 200, page.text
-        items[name] = page.json()["items"]
-        assert items[name], f"{name} is empty"
-        assert loaded.worklists[name] == len(items[name])
-    statuses = dict(await rows(demo_db, "SELECT object_id::text, status FROM monitoring_objects"))
-    assert {statuses[i["object_id"]] for i in items["ready_to_eliminate"]} == {
-        "risk_not_eliminated"
-    }
-    assert {statuses[i["object_id"]] for i in items["rollback_candidates"]} == {"risk_eliminated"}
-    assert all(i["reasons"] for i in items["rollback_candidates"])
-    printed = "\n".join(loaded.lines())
-    assert "ready_to_eliminate" in printed and "province-chain.toml" in printed
-
-
-async def test_monthly_visits_are_recorded_and_overdue_ones_show_as_gaps(
-    api: httpx.AsyncClient, demo_db: Database, loaded: DemoReport
-) -> None:
-    visits = dict(
-        await rows(
-            demo_db,
-            "SELECT h.category, count(*) FROM household_visits v"
-            " JOIN households h USING (county_code, household_id) GROUP BY 1",
-        )
-    )
-    assert visits.get("poverty_alleviated", 0) >= 20
-    county = token(loaded, "county_staff")
-    gaps = await api.get(
-        "/assistance/v1/gaps", params={"kind": "visit_overdue", "limit": 500}, headers=county
-    )
-    assert gaps.status_code == 200, gaps.text
-    overdue = gaps.json()["items"]
-    # Poverty-alleviated households without an object at risk are due a visit too.
-    assert any(g["object_id"] is None for g in overdue)
-    visited_lately = {
-        h
-        for (h,) in await rows(
-            demo_db,
-            "SELECT household_id FROM household_visits WHERE visited_on > :since",
-            since=clock.today() - timedelta(days=30),
-        )
-    }
-    assert visited_lately and not visited_lately & {g["household_id"] for g in overdue}
-    # The visit that found a new risk opened a cadre_screening case that day or after.
-    opened = await rows(
-        demo_db,
-        "SELECT c.source FROM household_visits v JOIN cases c"
-        " ON c.county_code = v.county_code AND c.household_id = v.household_id"
-        " AND c.opened_on >= v.visited_on WHERE v.new_risk",
-    )
-    assert [source for (source,) in opened] == ["cadre_screening"]

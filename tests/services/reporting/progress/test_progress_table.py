@@ -13,28 +13,20 @@ from sqlalchemy import event, text
 
 from services.reporting.progress.table import COLUMNS
 from shared import clock
-from shared.auth import issue_token
 from tests.services.reporting.campaign_dataset import (
     CAMPAIGN,
     CAMPAIGN_2025,
     CAMPAIGN_NAME,
-    COUNTY_ROWS,
-    EXPECTED,
-    FIGURE_CODES,
     NEW_HOUSEHOLD_IDS,
     NEW_PERSON_NAMES,
-    OTHER_CAMPAIGN,
-    REPORTED,
     SCREENER,
     VILLAGE_B2,
     WINDOW,
-    load_campaign,
 )
+from tests.services.reporting.campaign_figures import COUNTY_ROWS, EXPECTED, FIGURE_CODES, REPORTED
 from tests.services.reporting.dataset import (
     COUNTY,
     HOUSEHOLD_IDS,
-    NOW,
-    OTHER_COUNTY,
     PERSON_NAMES,
     TOWN_A,
     TOWN_B,
@@ -42,40 +34,14 @@ from tests.services.reporting.dataset import (
     VILLAGE_A2,
     VILLAGE_B1,
 )
+from tests.services.reporting.progress.conftest import TABLE, figures, table, user_headers
 
-TABLE = "/reporting/v1/progress_table"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LEVEL_LABELS = {"town": "乡镇", "village": "村", "total": "合计"}
 
 
-@pytest.fixture(autouse=True)
-def _frozen():
-    with clock.frozen_at(NOW):
-        yield
-
-
-@pytest.fixture
-async def data(session):
-    await load_campaign(session)
-
-
-async def _user(session, role: str = "viewer", region: str = COUNTY) -> dict[str, str]:
-    _, token = await issue_token(session, kind="user", name=role, role=role, region_code=region)
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _table(client, headers, **params) -> dict:
-    response = await client.get(TABLE, params={"campaign_id": CAMPAIGN} | params, headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def _figures(row: dict) -> dict:
-    return {code: row[code] for code in FIGURE_CODES}
-
-
 async def test_county_table_has_every_town_and_village_then_the_total(session, client, data):
-    body = await _table(client, await _user(session))
+    body = await table(client, await user_headers(session))
     assert (body["campaign_id"], body["region"], body["period"]) == (CAMPAIGN, COUNTY, WINDOW)
     codes = [c["code"] for c in body["columns"]]
     assert codes == ["region_code", "region_name", "level", *FIGURE_CODES]
@@ -83,11 +49,11 @@ async def test_county_table_has_every_town_and_village_then_the_total(session, c
         (code, "眉县" if level == "total" else name, level) for code, name, level in COUNTY_ROWS
     ]
     for row in body["rows"]:
-        assert _figures(row) == EXPECTED[row["region_code"]], row["region_code"]
+        assert figures(row) == EXPECTED[row["region_code"]], row["region_code"]
 
 
 async def test_columns_carry_the_chinese_headers(session, client, data):
-    body = await _table(client, await _user(session))
+    body = await table(client, await user_headers(session))
     labels = {c["code"]: c["label"] for c in body["columns"]}
     assert labels["households_screened_general"] == "其中：一般农户（户）"
     assert labels["households_screened_poverty_alleviated"] == "其中：脱贫户（户）"
@@ -97,7 +63,7 @@ async def test_columns_carry_the_chinese_headers(session, client, data):
 
 
 async def test_a_township_viewer_sees_only_its_towns_rows(session, client, data):
-    body = await _table(client, await _user(session, "township_staff", TOWN_A))
+    body = await table(client, await user_headers(session, "township_staff", TOWN_A))
     assert body["region"] == TOWN_A
     assert [(r["region_code"], r["level"]) for r in body["rows"]] == [
         (TOWN_A, "town"),
@@ -107,23 +73,23 @@ async def test_a_township_viewer_sees_only_its_towns_rows(session, client, data)
     ]
     # The county's reported figures are not the town's: null on its total too.
     for row in body["rows"]:
-        assert _figures(row) == EXPECTED[row["region_code"]]
+        assert figures(row) == EXPECTED[row["region_code"]]
 
 
 async def test_region_narrows_the_table_to_one_village(session, client, data):
-    body = await _table(client, await _user(session), region=VILLAGE_B1)
+    body = await table(client, await user_headers(session), region=VILLAGE_B1)
     assert [(r["region_code"], r["level"]) for r in body["rows"]] == [
         (VILLAGE_B1, "village"),
         (VILLAGE_B1, "total"),
     ]
-    assert _figures(body["rows"][1]) == EXPECTED[VILLAGE_B1]
+    assert figures(body["rows"][1]) == EXPECTED[VILLAGE_B1]
 
 
 async def test_only_the_campaigns_screenings_count(session, client, data):
     # CP0 (2025) screened H4 alone: a general household (O7 was removed), 1 person.
     # Its window 2025-04-15..2025-06-12 holds one inclusion, O4 (sudden_hardship,
     # epidemic, 2025-05-30), and no look-back, rollback or problem.
-    body = await _table(client, await _user(session), campaign_id=CAMPAIGN_2025)
+    body = await table(client, await user_headers(session), campaign_id=CAMPAIGN_2025)
     assert body["period"] == {"date_from": "2025-04-15", "date_to": "2025-06-12"}
     total = body["rows"][-1]
     assert (total["households_screened"], total["households_screened_general"]) == (1, 1)
@@ -146,7 +112,7 @@ async def test_window_ends_today_while_the_campaign_runs(session, client, data):
     # rollback O5 (05-10); O23's removal (06-01) is later; look-backs SA, S2;
     # problems found P1 (05-10), P3 (05-12), P2 (05-20, today), none rectified yet.
     with clock.frozen_at(datetime(2026, 5, 20, 2, 0, tzinfo=UTC)):
-        body = await _table(client, await _user(session))
+        body = await table(client, await user_headers(session))
     assert body["period"] == {"date_from": "2026-04-15", "date_to": "2026-05-20"}
     total = body["rows"][-1]
     # In persons: O2 H2 1 (marginal, epidemic), O23 H23 3; O5 H8 1 rolled back.
@@ -171,8 +137,8 @@ async def test_window_ends_today_while_the_campaign_runs(session, client, data):
 
 
 async def test_csv_has_the_bom_the_chinese_headers_and_the_json_numbers(session, client, data):
-    headers = await _user(session)
-    body = await _table(client, headers)
+    headers = await user_headers(session)
+    body = await table(client, headers)
     response = await client.get(
         TABLE, params={"campaign_id": CAMPAIGN, "format": "csv"}, headers=headers
     )
@@ -227,8 +193,8 @@ async def test_csv_has_the_bom_the_chinese_headers_and_the_json_numbers(session,
 
 
 async def test_xlsx_has_the_chinese_headers_and_the_json_numbers(session, client, data):
-    headers = await _user(session)
-    body = await _table(client, headers)
+    headers = await user_headers(session)
+    body = await table(client, headers)
     response = await client.get(
         TABLE, params={"campaign_id": CAMPAIGN, "format": "xlsx"}, headers=headers
     )
@@ -263,7 +229,9 @@ async def test_xlsx_has_the_chinese_headers_and_the_json_numbers(session, client
 @pytest.mark.parametrize("output", ["json", "csv", "xlsx"])
 async def test_no_household_id_or_name_in_any_format(session, client, data, output):
     response = await client.get(
-        TABLE, params={"campaign_id": CAMPAIGN, "format": output}, headers=await _user(session)
+        TABLE,
+        params={"campaign_id": CAMPAIGN, "format": output},
+        headers=await user_headers(session),
     )
     assert response.status_code == 200
     if output == "xlsx":
@@ -276,90 +244,6 @@ async def test_no_household_id_or_name_in_any_format(session, client, data, outp
         assert secret not in content, secret
 
 
-async def test_a_campaign_of_another_county_is_404(session, client, data):
-    response = await client.get(
-        TABLE, params={"campaign_id": OTHER_CAMPAIGN}, headers=await _user(session)
-    )
-    assert response.status_code == 404
-    assert "陇县" not in response.text
-
-
-async def test_an_unknown_campaign_is_404(session, client, data):
-    response = await client.get(
-        TABLE,
-        params={"campaign_id": "5c000000-0000-0000-0000-0000000000ff"},
-        headers=await _user(session),
-    )
-    assert response.status_code == 404
-
-
-@pytest.mark.parametrize(("scope", "region"), [(TOWN_A, TOWN_B), (COUNTY, OTHER_COUNTY)])
-async def test_a_region_outside_the_scope_is_404(session, client, data, scope, region):
-    response = await client.get(
-        TABLE,
-        params={"campaign_id": CAMPAIGN, "region": region},
-        headers=await _user(session, "viewer", scope),
-    )
-    assert response.status_code == 404
-
-
-async def test_a_region_the_campaign_does_not_cover_is_404(session, client, data):
-    # A city viewer may read 陇县, but 眉县's campaign has no rows there.
-    response = await client.get(
-        TABLE,
-        params={"campaign_id": CAMPAIGN, "region": OTHER_COUNTY},
-        headers=await _user(session, "viewer", "610300000000"),
-    )
-    assert response.status_code == 404
-
-
-async def test_a_city_viewer_gets_the_campaigns_county(session, client, data):
-    body = await _table(client, await _user(session, "viewer", "610300000000"))
-    assert body["region"] == COUNTY
-    assert _figures(body["rows"][-1]) == EXPECTED[COUNTY]
-
-
-async def test_a_malformed_campaign_id_is_422(session, client, data):
-    response = await client.get(
-        TABLE, params={"campaign_id": "not-a-uuid"}, headers=await _user(session)
-    )
-    assert response.status_code == 422
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["errors"][0]["field"] == "campaign_id"
-
-
-async def test_an_unknown_format_is_422(session, client, data):
-    response = await client.get(
-        TABLE, params={"campaign_id": CAMPAIGN, "format": "pdf"}, headers=await _user(session)
-    )
-    assert response.status_code == 422
-    assert response.json()["errors"] == [
-        {
-            "field": "format",
-            "code": "invalid_code",
-            "message": "format must be one of json, csv, xlsx",
-        }
-    ]
-
-
-@pytest.mark.parametrize("role", ["viewer", "county_staff", "township_staff", "village_staff"])
-async def test_viewers_and_staff_may_read(session, client, data, role):
-    body = await _table(client, await _user(session, role, VILLAGE_A2))
-    assert [(r["region_code"], r["level"]) for r in body["rows"]] == [
-        (VILLAGE_A2, "village"),
-        (VILLAGE_A2, "total"),
-    ]
-    assert _figures(body["rows"][-1]) == EXPECTED[VILLAGE_A2]
-
-
-async def test_department_clients_are_forbidden(session, client, data):
-    _, token = await issue_token(session, kind="client", name="civil", department="civil_affairs")
-    response = await client.get(
-        TABLE, params={"campaign_id": CAMPAIGN}, headers={"Authorization": f"Bearer {token}"}
-    )
-    assert response.status_code == 403
-
-
 async def _measured(client, headers, db) -> tuple[dict, int]:
     """The table and the number of statements its request ran."""
     count = 0
@@ -370,14 +254,14 @@ async def _measured(client, headers, db) -> tuple[dict, int]:
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", counted)
     try:
-        body = await _table(client, headers)
+        body = await table(client, headers)
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", counted)
     return body, count
 
 
 async def test_statements_do_not_grow_with_the_rows(session, client, data, db):
-    headers = await _user(session)
+    headers = await user_headers(session)
     _, before = await _measured(client, headers, db)
     # Ten more villages in town B, each with a household screened in CP1.
     await session.execute(
@@ -422,7 +306,7 @@ async def test_a_village_without_households_has_no_coverage_rate(session, client
             " VALUES ('610326101203', '空村', 'village', '610326101000')"
         )
     )
-    body = await _table(client, await _user(session), region=TOWN_B)
+    body = await table(client, await user_headers(session), region=TOWN_B)
     rows = {r["region_code"]: r for r in body["rows"] if r["level"] != "total"}
     assert list(rows) == [TOWN_B, VILLAGE_B1, VILLAGE_B2, "610326101203"]
     assert rows["610326101203"]["coverage_rate"] is None
@@ -432,13 +316,13 @@ async def test_a_village_without_households_has_no_coverage_rate(session, client
 async def test_the_county_enters_its_deployment_and_staff_figures_for_the_table(
     session, client, data
 ):
-    staff = await _user(session, "county_staff")
+    staff = await user_headers(session, "county_staff")
     figures = {"reported_figures": {"deployment_meetings": 9, "staff_deployed": 140}}
     response = await client.patch(
         f"/identification/v1/campaigns/{CAMPAIGN}", json=figures, headers=staff
     )
     assert response.status_code == 200, response.text
-    total = (await _table(client, staff))["rows"][-1]
+    total = (await table(client, staff))["rows"][-1]
     assert {c: total[c] for c in REPORTED} == {
         "deployment_meetings": 9,
         "staff_deployed": 140,

@@ -5,45 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from shared import clock
-from shared.auth import issue_token
-from tests.services.reporting.campaign_dataset import CAMPAIGN, FIGURE_CODES, load_campaign
-from tests.services.reporting.dataset import COUNTY, NOW
-
-TABLE = "/reporting/v1/progress_table"
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with clock.frozen_at(NOW):
-        yield
-
-
-@pytest.fixture
-async def data(session):
-    await load_campaign(session)
-
-
-async def _user(session, role: str = "viewer", region: str = COUNTY) -> dict[str, str]:
-    _, token = await issue_token(session, kind="user", name=role, role=role, region_code=region)
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _table(client, headers, **params) -> dict:
-    response = await client.get(TABLE, params={"campaign_id": CAMPAIGN} | params, headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
+from tests.services.reporting.campaign_dataset import CAMPAIGN
+from tests.services.reporting.campaign_figures import FIGURE_CODES
+from tests.services.reporting.progress.conftest import TABLE, table, user_headers
 
 
 async def test_without_campaign_id_the_latest_campaign_covering_the_region_fills_it(
     session, client, data
 ):
-    headers = await _user(session)
+    headers = await user_headers(session)
     response = await client.get(TABLE, headers=headers)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["campaign_id"] == CAMPAIGN  # 2026, not 2025
-    assert body == await _table(client, headers)
+    assert body == await table(client, headers)
 
 
 SCREENING_CODES = [c for c in FIGURE_CODES if "screened" in c or c.startswith("problems")]
@@ -54,7 +29,7 @@ async def test_without_a_covering_campaign_the_screening_columns_are_0(
     session, client, data, output
 ):
     # No campaign is the province's: a province viewer gets a table of none.
-    headers = await _user(session, "viewer", "610000000000")
+    headers = await user_headers(session, "viewer", "610000000000")
     response = await client.get(TABLE, params={"format": output}, headers=headers)
     assert response.status_code == 200, response.text
     if output == "csv":
