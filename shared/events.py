@@ -52,6 +52,15 @@ CHANNEL = "warnex_events"
 _BACKOFF_FIRST = 1.0
 _BACKOFF_MAX = 30.0
 
+# Consumers that open what people wait for (the cases of a push) go first:
+# while a leading consumer of this process works through a backlog, the others
+# wait before each batch, at most _YIELD_MAX_SECONDS per drain, so that none
+# starves and their lag stays bounded. Process-local: replicas in other
+# processes take their turns through the advisory locks as before.
+_leading: set[str] = set()
+_YIELD_STEP = 0.05
+_YIELD_MAX_SECONDS = 4.0
+
 Handler = Callable[[AsyncSession, list["EventRecord"]], Awaitable[None]]
 
 
@@ -237,16 +246,25 @@ _READ_POSITION = text("SELECT xid, event_id FROM consumer_positions WHERE name =
 # The price: a long-running writing transaction anywhere on the server holds
 # back every consumer until it ends.
 #
-# Every event is read to move the position past it, but only the wanted types'
-# payloads are sent and decoded: a consumer of case events skips the payloads
-# of a million-record push's warnings.
+# Every event up to the batch size is scanned to move the position past it,
+# but only the wanted types and the scan's last event (the new position) are
+# sent: a consumer of case events skips a million-record push's warnings in
+# the database instead of decoding each of them in Python. Every row carries
+# the scan's size.
 _READ_EVENTS = text(
-    "SELECT id, xid, county_code, type, aggregate_type, aggregate_id, actor, occurred_at,"
-    " CASE WHEN CAST(:every_type AS boolean) OR type = ANY(CAST(:types AS text[]))"
-    " THEN payload ELSE CAST('{}' AS jsonb) END AS payload FROM events"
+    "WITH scanned AS MATERIALIZED ("
+    " SELECT id, xid, county_code, type, aggregate_type, aggregate_id, actor, occurred_at,"
+    " payload FROM events"
     " WHERE (xid, id) > (:xid, :event_id)"
     " AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    " ORDER BY xid, id LIMIT :batch"
+    " ORDER BY xid, id LIMIT :batch),"
+    " tail AS (SELECT xid, id FROM scanned ORDER BY xid DESC, id DESC LIMIT 1)"
+    " SELECT s.id, s.xid, s.county_code, s.type, s.aggregate_type, s.aggregate_id, s.actor,"
+    " s.occurred_at, s.payload, (SELECT count(*) FROM scanned) AS scanned"
+    " FROM scanned s"
+    " WHERE CAST(:every_type AS boolean) OR s.type = ANY(CAST(:types AS text[]))"
+    " OR (s.xid, s.id) = (SELECT xid, id FROM tail)"
+    " ORDER BY s.xid, s.id"
 )
 _WRITE_POSITION = text(
     "UPDATE consumer_positions SET xid = :xid, event_id = :event_id, updated_at = now()"
@@ -262,6 +280,7 @@ class EventConsumer:
     writes and the consumer's new position commit together, so a failed batch
     is re-delivered whole. Replicas of the same consumer take turns through an
     advisory lock; transactions must run at READ COMMITTED (PostgreSQL's default).
+    A consumer that `leads` goes first in its process (`drain_in_turn`).
     """
 
     def __init__(
@@ -273,6 +292,7 @@ class EventConsumer:
         batch_size: int = 2000,
         poll_seconds: float = 1.0,
         linger_seconds: float = 0.1,
+        leads: bool = False,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -282,6 +302,7 @@ class EventConsumer:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.linger_seconds = linger_seconds
+        self.leads = leads
         self._lock_key = lock_key("consumer", name)
 
     async def run_once(self, db: Database) -> int:
@@ -313,17 +334,21 @@ class EventConsumer:
                 "types": sorted(self.types or ()),
             },
         )
-        events = [EventRecord(**row._mapping) for row in rows]
+        events = [row._tuple() for row in rows]
         if not events:
             return 0, 0
-        wanted = events if self.types is None else [e for e in events if e.type in self.types]
+        wanted = [
+            EventRecord(*event[:-1])
+            for event in events
+            if self.types is None or event[3] in self.types
+        ]
         if wanted:
             await self.handler(session, wanted)
         last = events[-1]
         await session.execute(
-            _WRITE_POSITION, {"name": self.name, "xid": last.xid, "event_id": last.id}
+            _WRITE_POSITION, {"name": self.name, "xid": last[1], "event_id": last[0]}
         )
-        return len(events), len(wanted)
+        return int(last[-1]), len(wanted)
 
     async def drain(self, db: Database) -> int:
         """Run batches until nothing is left to read now; return the total scanned."""
@@ -331,6 +356,29 @@ class EventConsumer:
         while scanned := await self.run_once(db):
             total += scanned
         return total
+
+    async def drain_in_turn(self, db: Database) -> int:
+        """`drain`, giving way to the leading consumers (see `leads`): a leading
+        one marks itself busy while its batches come back full; any other waits
+        while one is busy, at most _YIELD_MAX_SECONDS in all."""
+        total = 0
+        waited = 0.0
+        try:
+            while True:
+                if self.leads:
+                    _leading.add(self.name)
+                else:
+                    while _leading and waited < _YIELD_MAX_SECONDS:
+                        await asyncio.sleep(_YIELD_STEP)
+                        waited += _YIELD_STEP
+                scanned = await self.run_once(db)
+                if self.leads and scanned < self.batch_size:
+                    _leading.discard(self.name)
+                if not scanned:
+                    return total
+                total += scanned
+        finally:
+            _leading.discard(self.name)
 
     async def run_forever(self, db: Database) -> None:
         """Drain `linger_seconds` after an event is committed (LISTEN), or every
@@ -355,7 +403,7 @@ class EventConsumer:
                         await asyncio.sleep(self.linger_seconds)
                         # Cleared before draining: a commit during the drain wakes us again.
                         wake.clear()
-                        await self.drain(db)
+                        await self.drain_in_turn(db)
                         backoff = _BACKOFF_FIRST
                         with contextlib.suppress(TimeoutError):  # polling covers a lost NOTIFY
                             await asyncio.wait_for(wake.wait(), self.poll_seconds)
