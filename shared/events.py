@@ -58,8 +58,10 @@ _BACKOFF_MAX = 30.0
 # starves and their lag stays bounded. Process-local: replicas in other
 # processes take their turns through the advisory locks as before.
 _leading: set[str] = set()
+# Events a batch reads at most (at most `batch_size` of them handed over).
+SCAN_SIZE = 20_000
 _YIELD_STEP = 0.05
-_YIELD_MAX_SECONDS = 4.0
+_YIELD_MAX_SECONDS = 2.0
 
 Handler = Callable[[AsyncSession, list["EventRecord"]], Awaitable[None]]
 
@@ -246,25 +248,28 @@ _READ_POSITION = text("SELECT xid, event_id FROM consumer_positions WHERE name =
 # The price: a long-running writing transaction anywhere on the server holds
 # back every consumer until it ends.
 #
-# Every event up to the batch size is scanned to move the position past it,
-# but only the wanted types and the scan's last event (the new position) are
-# sent: a consumer of case events skips a million-record push's warnings in
-# the database instead of decoding each of them in Python. Every row carries
-# the scan's size.
+# A batch scans up to `scan_size` events and keeps them up to the one before
+# the (batch_size + 1)-th wanted event; every kept event moves the position,
+# but only the wanted ones and the last kept (the new position) are sent. So a
+# consumer of case events passes a push's warnings in the database, thousands
+# a transaction, instead of decoding them in Python or taking a transaction
+# per `batch_size` of them. Every row carries the number kept.
 _READ_EVENTS = text(
     "WITH scanned AS MATERIALIZED ("
     " SELECT id, xid, county_code, type, aggregate_type, aggregate_id, actor, occurred_at,"
-    " payload FROM events"
+    " payload, (CAST(:every_type AS boolean) OR type = ANY(CAST(:types AS text[]))) AS wanted"
+    " FROM events"
     " WHERE (xid, id) > (:xid, :event_id)"
     " AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    " ORDER BY xid, id LIMIT :batch),"
-    " tail AS (SELECT xid, id FROM scanned ORDER BY xid DESC, id DESC LIMIT 1)"
-    " SELECT s.id, s.xid, s.county_code, s.type, s.aggregate_type, s.aggregate_id, s.actor,"
-    " s.occurred_at, s.payload, (SELECT count(*) FROM scanned) AS scanned"
-    " FROM scanned s"
-    " WHERE CAST(:every_type AS boolean) OR s.type = ANY(CAST(:types AS text[]))"
-    " OR (s.xid, s.id) = (SELECT xid, id FROM tail)"
-    " ORDER BY s.xid, s.id"
+    " ORDER BY xid, id LIMIT :scan),"
+    " kept AS MATERIALIZED (SELECT * FROM ("
+    " SELECT s.*, count(*) FILTER (WHERE s.wanted) OVER (ORDER BY s.xid, s.id) AS nth"
+    " FROM scanned s) n WHERE nth <= :batch),"
+    " tail AS (SELECT xid, id FROM kept ORDER BY xid DESC, id DESC LIMIT 1)"
+    " SELECT k.id, k.xid, k.county_code, k.type, k.aggregate_type, k.aggregate_id, k.actor,"
+    " k.occurred_at, k.payload, (SELECT count(*) FROM kept) AS scanned"
+    " FROM kept k WHERE k.wanted OR (k.xid, k.id) = (SELECT xid, id FROM tail)"
+    " ORDER BY k.xid, k.id"
 )
 _WRITE_POSITION = text(
     "UPDATE consumer_positions SET xid = :xid, event_id = :event_id, updated_at = now()"
@@ -276,7 +281,9 @@ class EventConsumer:
     """A named reader of the event log that applies each event exactly once.
 
     The handler gets the batch's events of the wanted `types` (all types if
-    None) and the session of the batch's transaction; it must not commit. Its
+    None), at most `batch_size` of them, and the session of the batch's
+    transaction; it must not commit. A batch passes up to `scan_size` events
+    (default SCAN_SIZE, never below `batch_size`) of other types. Its
     writes and the consumer's new position commit together, so a failed batch
     is re-delivered whole. Replicas of the same consumer take turns through an
     advisory lock; transactions must run at READ COMMITTED (PostgreSQL's default).
@@ -293,9 +300,11 @@ class EventConsumer:
         poll_seconds: float = 1.0,
         linger_seconds: float = 0.1,
         leads: bool = False,
+        scan_size: int | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        self.scan_size = max(batch_size, SCAN_SIZE if scan_size is None else scan_size)
         self.name = name
         self.handler = handler
         self.types = types
@@ -330,6 +339,7 @@ class EventConsumer:
                 "xid": xid,
                 "event_id": event_id,
                 "batch": self.batch_size,
+                "scan": self.scan_size,
                 "every_type": self.types is None,
                 "types": sorted(self.types or ()),
             },
@@ -359,8 +369,8 @@ class EventConsumer:
 
     async def drain_in_turn(self, db: Database) -> int:
         """`drain`, giving way to the leading consumers (see `leads`): a leading
-        one marks itself busy while its batches come back full; any other waits
-        while one is busy, at most _YIELD_MAX_SECONDS in all."""
+        one is busy for the whole of its drain; any other waits before each
+        batch while one is busy, at most _YIELD_MAX_SECONDS in all."""
         total = 0
         waited = 0.0
         try:
@@ -372,8 +382,6 @@ class EventConsumer:
                         await asyncio.sleep(_YIELD_STEP)
                         waited += _YIELD_STEP
                 scanned = await self.run_once(db)
-                if self.leads and scanned < self.batch_size:
-                    _leading.discard(self.name)
                 if not scanned:
                     return total
                 total += scanned

@@ -264,7 +264,7 @@ async def test_consumer_filters_types_but_moves_past_the_others(fresh_db: Databa
     assert seen.calls == 2  # batches holding only "b" events call no handler
 
 
-async def test_a_batch_counts_and_passes_the_unwanted_events_it_does_not_send(
+async def test_a_batch_hands_over_batch_size_wanted_events_and_passes_the_others(
     fresh_db: Database,
 ) -> None:
     async with fresh_db.transaction() as session:
@@ -273,23 +273,37 @@ async def test_a_batch_counts_and_passes_the_unwanted_events_it_does_not_send(
             for i, type in enumerate(["b", "a", "b", "b", "a", "b", "b"])
         ]
     seen = Recorder()
-    consumer = EventConsumer("only-a-in-fives", seen, types=frozenset({"a"}), batch_size=5)
+    consumer = EventConsumer("one-a-a-batch", seen, types=frozenset({"a"}), batch_size=1)
     async with asyncio.timeout(10):
         while not (scanned := await consumer.run_once(fresh_db)):
             await asyncio.sleep(0.02)
 
-    # The first five are scanned; the position is the fifth (an "a"), the handler
-    # got both "a" events with their payloads.
-    assert scanned == 5
-    assert seen.ids == [ids[1], ids[4]]
-    assert [e.payload for e in seen.events] == [{"n": 1}, {"n": 4}]
-    assert (await position(fresh_db, "only-a-in-fives"))[1] == ids[4]
+    # One wanted event a batch: the first batch keeps everything before the
+    # second "a" (b a b b), hands over the first "a" with its payload, and the
+    # position is the last "b" it passed.
+    assert scanned == 4
+    assert seen.ids == [ids[1]]
+    assert [e.payload for e in seen.events] == [{"n": 1}]
+    assert (await position(fresh_db, "one-a-a-batch"))[1] == ids[3]
 
-    # The last two are both unwanted: scanned and passed, no handler call.
-    assert await consumer.run_once(fresh_db) == 2
-    assert seen.calls == 1
-    assert (await position(fresh_db, "only-a-in-fives"))[1] == ids[6]
+    # The rest (a b b) in the next batch, then nothing.
+    assert await consumer.run_once(fresh_db) == 3
+    assert seen.ids == [ids[1], ids[4]]
+    assert (await position(fresh_db, "one-a-a-batch"))[1] == ids[6]
     assert await consumer.run_once(fresh_db) == 0
+    assert seen.calls == 2
+
+
+async def test_a_batch_passes_at_most_scan_size_events(fresh_db: Database) -> None:
+    ids = await emit_committed(fresh_db, 5, type="b")
+    seen = Recorder()
+    consumer = EventConsumer("scans-two", seen, types=frozenset({"a"}), batch_size=1, scan_size=2)
+    async with asyncio.timeout(10):
+        while not (scanned := await consumer.run_once(fresh_db)):
+            await asyncio.sleep(0.02)
+    assert scanned == 2
+    assert (await position(fresh_db, "scans-two"))[1] == ids[1]
+    assert seen.calls == 0
 
 
 async def test_run_forever_wakes_on_notify_and_stops_cleanly(fresh_db: Database) -> None:
