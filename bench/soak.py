@@ -7,8 +7,9 @@ their own schedule: each once at start, the overdue scan every 15 minutes),
 waits until its start-up work is done, and then for `--minutes` (`--quick`:
 60 s) keeps it under mixed load over HTTP:
 
-- batch pushes of 1k-10k NDJSON records (`--quick`: 500-2,000) from four
-  departments (medical insurance, civil affairs, housing, human resources),
+- batch pushes of 1k-10k NDJSON records every 20-50 s (`--quick`: 500-2,000
+  every 3-10 s) from each of four departments (medical insurance, civil
+  affairs, housing, human resources),
   one in 200 records with a bad ID number (rejected in the receipt) and every
   fifth push of civil affairs a JSON body whose `records` is no list (a 4xx
   problem): the
@@ -20,7 +21,9 @@ waits until its start-up work is done, and then for `--minutes` (`--quick`:
 
 It measures:
 
-- `errors`: answers other than the expected ones and transport errors (target 0);
+- `errors`: answers other than the expected ones and transport errors (target
+  0); a 429 (the staff tasks outrunning the per-user rate limit) is counted
+  apart in `rate_limited`;
 - the server's RSS (all its processes) at start, after the warm-up (the first
   quarter, at most 2 minutes) and at the end (target: end within 20% of
   after-warm-up);
@@ -114,6 +117,7 @@ _CHECKS = {
 class Tally:
     requests: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    rate_limited: Counter[str] = field(default_factory=Counter)
     deliberate_bad: int = 0
     rejected_records: int = 0
     pushed_records: int = 0
@@ -208,6 +212,9 @@ class Load:
         self.tally = Tally()
         self.stop_at = 0.0
         self.sequence = 0
+        # Seconds between a department's batch pushes: about 500 records/s in all
+        # for the full soak (a province's departments at a busy hour, and more).
+        self.batch_pause = (3.0, 10.0) if quick else (20.0, 50.0)
 
     def _next(self) -> int:
         self.sequence += 1
@@ -234,6 +241,9 @@ class Load:
             return False
         if response.status_code in codes:
             return True
+        if response.status_code == 429:  # the load generator outran a per-user limit
+            self.tally.rate_limited[kind] += 1
+            return False
         self.tally.errors[f"{kind}: {response.status_code}"] += 1
         return False
 
@@ -272,7 +282,7 @@ class Load:
                     receipt = response.json()
                     self.tally.pushed_records += size
                     self.tally.rejected_records += int(receipt["rejected"])
-                await asyncio.sleep(rng.uniform(3, 10))
+                await asyncio.sleep(rng.uniform(*self.batch_pause))
 
     async def singles(self, task: int) -> None:
         rng = random.Random(1000 + task)
@@ -310,6 +320,7 @@ class Load:
                             headers=headers,
                         )  # fmt: skip
                         self._expect(f"household_{who}", household, 200)
+                        await asyncio.sleep(0.1)  # a person reads a household
                     if not body["next_cursor"]:
                         break
                     params = {"state": "open", "cursor": body["next_cursor"]}
@@ -445,6 +456,7 @@ async def soak(env: dict[str, str], url: str, tokens: dict[str, Any], args: Any)
         "latency": {kind: _percentiles(times) for kind, times in tally.times_ms.items()},
         "errors": sum(tally.errors.values()),
         "error_kinds": dict(tally.errors),
+        "rate_limited": dict(tally.rate_limited),
         "deliberate_bad_requests": tally.deliberate_bad,
         "pushed_records": tally.pushed_records,
         "rejected_records": tally.rejected_records,

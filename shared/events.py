@@ -248,23 +248,25 @@ _READ_POSITION = text("SELECT xid, event_id FROM consumer_positions WHERE name =
 # The price: a long-running writing transaction anywhere on the server holds
 # back every consumer until it ends.
 #
-# A batch scans up to `scan_size` events and keeps them up to the one before
-# the (batch_size + 1)-th wanted event; every kept event moves the position,
-# but only the wanted ones and the last kept (the new position) are sent. So a
-# consumer of case events passes a push's warnings in the database, thousands
-# a transaction, instead of decoding them in Python or taking a transaction
-# per `batch_size` of them. Every row carries the number kept.
+# A batch keeps the events up to the one before the (batch_size + 1)-th wanted
+# event, `scan_size` at most; every kept event moves the position, but only the
+# wanted ones and the last kept (the new position) are sent. So a consumer of
+# case events passes a push's warnings in the database, thousands a
+# transaction, instead of decoding them in Python or taking a transaction per
+# `batch_size` of them. The running count is a window function with a run
+# condition: the index scan stops at the (batch_size + 1)-th wanted event, so
+# a consumer that wants nearly every event reads no more than before. Every
+# row carries the number kept.
 _READ_EVENTS = text(
-    "WITH scanned AS MATERIALIZED ("
+    "WITH kept AS MATERIALIZED (SELECT * FROM ("
     " SELECT id, xid, county_code, type, aggregate_type, aggregate_id, actor, occurred_at,"
-    " payload, (CAST(:every_type AS boolean) OR type = ANY(CAST(:types AS text[]))) AS wanted"
+    " payload, (CAST(:every_type AS boolean) OR type = ANY(CAST(:types AS text[]))) AS wanted,"
+    " count(*) FILTER (WHERE CAST(:every_type AS boolean) OR type = ANY(CAST(:types AS text[])))"
+    " OVER (ORDER BY xid, id) AS nth"
     " FROM events"
     " WHERE (xid, id) > (:xid, :event_id)"
     " AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    " ORDER BY xid, id LIMIT :scan),"
-    " kept AS MATERIALIZED (SELECT * FROM ("
-    " SELECT s.*, count(*) FILTER (WHERE s.wanted) OVER (ORDER BY s.xid, s.id) AS nth"
-    " FROM scanned s) n WHERE nth <= :batch),"
+    " ) n WHERE nth <= :batch ORDER BY xid, id LIMIT :scan),"
     " tail AS (SELECT xid, id FROM kept ORDER BY xid DESC, id DESC LIMIT 1)"
     " SELECT k.id, k.xid, k.county_code, k.type, k.aggregate_type, k.aggregate_id, k.actor,"
     " k.occurred_at, k.payload, (SELECT count(*) FROM kept) AS scanned"
