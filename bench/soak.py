@@ -29,7 +29,9 @@ It measures:
   after-warm-up);
 - each consumer's lag, sampled every 0.5 s: the time from an event being the
   newest committed one until the consumer's position passes it (0.5 s
-  resolution; target p99 < 5 s over every consumer's samples);
+  resolution; target p99 < 5 s over every consumer's samples), and the same
+  for the visibility horizon (the newest event below the oldest transaction
+  still running: no consumer can read past it);
 - at the end, once every consumer has caught up: every matched warning has
   its case, every `warning.accepted` event was applied exactly once (one
   `case_warnings` row and one mention in a case event per accepted warning,
@@ -86,7 +88,16 @@ SINGLE_PUSHERS = 4
 LAG_SAMPLE_SECONDS = 0.5
 
 _HEAD = "SELECT xid, id FROM events ORDER BY xid DESC, id DESC LIMIT 1"
-_POSITIONS = "SELECT name, xid, event_id FROM consumer_positions"
+# The visibility horizon as a pseudo-consumer: the newest event below the
+# oldest running transaction, the furthest any consumer may read. Its lag is
+# what a writing transaction still open holds every consumer back by.
+HORIZON = "(visibility horizon)"
+_POSITIONS = (
+    "SELECT name, xid, event_id FROM consumer_positions"
+    " UNION ALL SELECT * FROM (SELECT '" + HORIZON + "', xid, id FROM events"
+    " WHERE xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    " ORDER BY xid DESC, id DESC LIMIT 1) h"
+)
 _CHECKS = {
     "matched_warnings": "SELECT count(*) FROM warnings WHERE status = 'matched'",
     "matched_without_case": (
@@ -386,10 +397,14 @@ class LagSampler:
         return caught_up
 
     def figures(self) -> dict[str, Any]:
-        every = sorted(lag for lags in self.lags.values() for lag in lags) or [0.0]
+        every = sorted(
+            lag for name, lags in self.lags.items() if name != HORIZON for lag in lags
+        ) or [0.0]
+        horizon = sorted(self.lags.get(HORIZON, [])) or [0.0]
         return {
             "lag_p99_s": round(every[max(0, int(len(every) * 0.99 + 0.5) - 1)], 2),
             "lag_max_s": {name: round(max(lags or [0.0]), 2) for name, lags in self.lags.items()},
+            "horizon_lag_p99_s": round(horizon[max(0, int(len(horizon) * 0.99 + 0.5) - 1)], 2),
         }
 
 
