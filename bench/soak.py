@@ -9,11 +9,10 @@ waits until its start-up work is done, and then for `--minutes` (`--quick`:
 
 - batch pushes of 1k-10k NDJSON records every 20-50 s (`--quick`: 500-2,000
   every 3-10 s) from each of four departments (medical insurance, civil
-  affairs, housing, human resources),
-  one in 200 records with a bad ID number (rejected in the receipt) and every
-  fifth push of civil affairs a JSON body whose `records` is no list (a 4xx
-  problem): the
-  deliberate bad input, counted apart from the errors;
+  affairs, housing, human resources), one in 200 records with a bad ID
+  number (rejected in the receipt) and every fifth push of civil affairs a
+  JSON body whose `records` is no list (a 4xx problem): the deliberate bad
+  input, counted apart from the errors;
 - one-record pushes from four department clients;
 - a county's and a town's staff paging the open cases (up to five pages,
   following `next_cursor`) and opening the households of each page;
