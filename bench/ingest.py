@@ -62,7 +62,7 @@ SELECT (SELECT count(*) FROM job_runs) >= $1
 _LAST_ACCEPTED = (
     "SELECT xid, id FROM events WHERE type = 'warning.accepted' ORDER BY xid DESC, id DESC LIMIT 1"
 )
-_CONSUMER_PAST = "SELECT (xid, event_id) >= ($2, $3) FROM consumer_positions WHERE name = $1"
+_CONSUMERS_PAST = "SELECT name FROM consumer_positions WHERE (xid, event_id) >= ($1, $2)"
 
 
 def serve(
@@ -128,13 +128,21 @@ async def settle(conn: asyncpg.Connection, *, jobs: int = START_JOBS) -> None:
         await asyncio.sleep(0.2)
 
 
-async def until_cases(conn: asyncpg.Connection) -> None:
-    """Return once the identification consumer has applied the last accepted warning."""
+async def until_cases(conn: asyncpg.Connection, started: float) -> dict[str, float]:
+    """Return once the identification consumer has applied the last accepted
+    warning; answer, per consumer, the seconds from `started` at which it had
+    read past that event (the consumers that had not yet are left out)."""
     last = await conn.fetchrow(_LAST_ACCEPTED)
+    caught_up: dict[str, float] = {}
     if last is None:
-        return
-    while not await conn.fetchval(_CONSUMER_PAST, CONSUMER, last["xid"], last["id"]):
-        await asyncio.sleep(POLL_SECONDS)
+        return caught_up
+    while CONSUMER not in caught_up:
+        now = time.perf_counter() - started
+        for name in await conn.fetch(_CONSUMERS_PAST, last["xid"], last["id"]):
+            caught_up.setdefault(name["name"], round(now, 2))
+        if CONSUMER not in caught_up:
+            await asyncio.sleep(POLL_SECONDS)
+    return caught_up
 
 
 def _post(port: int, token: str, path: Path) -> httpx.Response:
@@ -160,7 +168,7 @@ async def push_to_cases(env: dict[str, str], url: str, token: str, path: Path) -
         received = time.perf_counter()
         if response.status_code != 201:
             raise SystemExit(f"push failed: {response.status_code} {response.text[:300]}")
-        await until_cases(conn)
+        caught_up = await until_cases(conn, started)
         done = time.perf_counter()
         peak_kib = _kib(server.pid, "VmHWM")
     finally:
@@ -186,6 +194,7 @@ async def push_to_cases(env: dict[str, str], url: str, token: str, path: Path) -
         "push_seconds": received - started,
         "seconds": done - started,
         "peak_rss_mb": peak_kib / 1024,
+        "consumers_caught_up_s": caught_up,
     }
 
 
@@ -223,6 +232,7 @@ def bench(records: int, households: int, workdir: Path, url: str) -> dict[str, A
         "matched": outcome["matched"],
         "cases": outcome["cases"],
         "warnings_attached": outcome["warnings_attached"],
+        "consumers_caught_up_s": outcome["consumers_caught_up_s"],
         "target_ratio_to_floor": 8,
     }
 

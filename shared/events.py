@@ -29,10 +29,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -42,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
 from shared.db import Database
-from shared.idcard import InvalidIdNumber, parse_id_number
+from shared.event_payloads import check_payload
 from shared.models.columns import Json
 from shared.observability import EVENTS_APPLIED
 
@@ -51,6 +50,17 @@ log = structlog.get_logger("warnex.events")
 CHANNEL = "warnex_events"
 _BACKOFF_FIRST = 1.0
 _BACKOFF_MAX = 30.0
+
+# Consumers that open what people wait for (the cases of a push) go first:
+# while a leading consumer of this process works through a backlog, the others
+# wait before each batch, at most _YIELD_MAX_SECONDS per drain, so that none
+# starves and their lag stays bounded. Process-local: replicas in other
+# processes take their turns through the advisory locks as before.
+_leading: set[str] = set()
+# Events a batch reads at most (at most `batch_size` of them handed over).
+SCAN_SIZE = 20_000
+_YIELD_STEP = 0.05
+_YIELD_MAX_SECONDS = 2.0
 
 Handler = Callable[[AsyncSession, list["EventRecord"]], Awaitable[None]]
 
@@ -65,54 +75,6 @@ def lock_key(namespace: str, name: str) -> int:
 
 
 # ---------------------------------------------------------------- publishing
-
-_PERSONAL_KEYS = frozenset({"id_number", "name", "head_name", "phone", "id_sealed"})
-# 17 digits and a check character, not part of a longer run of digits.
-_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9Xx])")
-_ID_LENGTH = 18
-
-
-def _is_id_number(candidate: str) -> bool:
-    # The full GB 11643 check (check character and a real birth date), so that an
-    # 18-digit household id or sequence number is not mistaken for a person's ID.
-    try:
-        parse_id_number(candidate.upper(), today=date.max)
-    except InvalidIdNumber:
-        return False
-    return True
-
-
-def _looks_like_id(value: object) -> bool:
-    if isinstance(value, str):
-        return len(value) >= _ID_LENGTH and any(
-            _is_id_number(m.group()) for m in _ID_LIKE.finditer(value)
-        )
-    # An ID number without an X check character also fits in an int.
-    return isinstance(value, int) and 10**17 <= abs(value) < 10**18 and _is_id_number(str(value))
-
-
-def check_payload(payload: dict[str, Any]) -> None:
-    """Raise ValueError if the payload holds personal data.
-
-    Refused: a key named like a personal field (`id_number`, `name`, `head_name`,
-    `phone`, `id_sealed`) at any depth, or a value holding a valid 18-character
-    resident ID number. The message never repeats the offending value.
-    """
-    stack: list[Any] = [payload]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key, value in item.items():
-                if isinstance(key, str) and key.lower() in _PERSONAL_KEYS:
-                    raise ValueError(f"an event payload must not hold personal data ({key!r})")
-                if _looks_like_id(key):
-                    raise ValueError("an event payload must not hold an ID number")
-                stack.append(value)
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-        elif _looks_like_id(item):
-            raise ValueError("an event payload must not hold an ID number")
-
 
 _INSERT_EVENT = text(
     "INSERT INTO events (county_code, type, aggregate_type, aggregate_id, actor, payload)"
@@ -237,16 +199,30 @@ _READ_POSITION = text("SELECT xid, event_id FROM consumer_positions WHERE name =
 # The price: a long-running writing transaction anywhere on the server holds
 # back every consumer until it ends.
 #
-# Every event is read to move the position past it, but only the wanted types'
-# payloads are sent and decoded: a consumer of case events skips the payloads
-# of a million-record push's warnings.
+# A batch keeps the events up to the one before the (batch_size + 1)-th wanted
+# event, `scan_size` at most; every kept event moves the position, but only the
+# wanted ones and the last kept (the new position) are sent. So a consumer of
+# case events passes a push's warnings in the database, thousands a
+# transaction, instead of decoding them in Python or taking a transaction per
+# `batch_size` of them. The running count is a window function with a run
+# condition: the index scan stops at the (batch_size + 1)-th wanted event, so
+# a consumer that wants nearly every event reads no more than before. Every
+# row carries the number kept.
 _READ_EVENTS = text(
-    "SELECT id, xid, county_code, type, aggregate_type, aggregate_id, actor, occurred_at,"
-    " CASE WHEN CAST(:every_type AS boolean) OR type = ANY(CAST(:types AS text[]))"
-    " THEN payload ELSE CAST('{}' AS jsonb) END AS payload FROM events"
+    "WITH kept AS MATERIALIZED (SELECT * FROM ("
+    " SELECT id, xid, county_code, type, aggregate_type, aggregate_id, actor, occurred_at,"
+    " payload, (CAST(:every_type AS boolean) OR type = ANY(CAST(:types AS text[]))) AS wanted,"
+    " count(*) FILTER (WHERE CAST(:every_type AS boolean) OR type = ANY(CAST(:types AS text[])))"
+    " OVER (ORDER BY xid, id) AS nth"
+    " FROM events"
     " WHERE (xid, id) > (:xid, :event_id)"
     " AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    " ORDER BY xid, id LIMIT :batch"
+    " ) n WHERE nth <= :batch ORDER BY xid, id LIMIT :scan),"
+    " tail AS (SELECT xid, id FROM kept ORDER BY xid DESC, id DESC LIMIT 1)"
+    " SELECT k.id, k.xid, k.county_code, k.type, k.aggregate_type, k.aggregate_id, k.actor,"
+    " k.occurred_at, k.payload, (SELECT count(*) FROM kept) AS scanned"
+    " FROM kept k WHERE k.wanted OR (k.xid, k.id) = (SELECT xid, id FROM tail)"
+    " ORDER BY k.xid, k.id"
 )
 _WRITE_POSITION = text(
     "UPDATE consumer_positions SET xid = :xid, event_id = :event_id, updated_at = now()"
@@ -258,10 +234,13 @@ class EventConsumer:
     """A named reader of the event log that applies each event exactly once.
 
     The handler gets the batch's events of the wanted `types` (all types if
-    None) and the session of the batch's transaction; it must not commit. Its
+    None), at most `batch_size` of them, and the session of the batch's
+    transaction; it must not commit. A batch passes up to `scan_size` events
+    (default SCAN_SIZE, never below `batch_size`) of other types. Its
     writes and the consumer's new position commit together, so a failed batch
     is re-delivered whole. Replicas of the same consumer take turns through an
     advisory lock; transactions must run at READ COMMITTED (PostgreSQL's default).
+    A consumer that `leads` goes first in its process (`drain_in_turn`).
     """
 
     def __init__(
@@ -273,15 +252,19 @@ class EventConsumer:
         batch_size: int = 2000,
         poll_seconds: float = 1.0,
         linger_seconds: float = 0.1,
+        leads: bool = False,
+        scan_size: int | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        self.scan_size = max(batch_size, SCAN_SIZE if scan_size is None else scan_size)
         self.name = name
         self.handler = handler
         self.types = types
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.linger_seconds = linger_seconds
+        self.leads = leads
         self._lock_key = lock_key("consumer", name)
 
     async def run_once(self, db: Database) -> int:
@@ -309,21 +292,26 @@ class EventConsumer:
                 "xid": xid,
                 "event_id": event_id,
                 "batch": self.batch_size,
+                "scan": self.scan_size,
                 "every_type": self.types is None,
                 "types": sorted(self.types or ()),
             },
         )
-        events = [EventRecord(**row._mapping) for row in rows]
+        events = [row._tuple() for row in rows]
         if not events:
             return 0, 0
-        wanted = events if self.types is None else [e for e in events if e.type in self.types]
+        wanted = [
+            EventRecord(*event[:-1])
+            for event in events
+            if self.types is None or event[3] in self.types
+        ]
         if wanted:
             await self.handler(session, wanted)
         last = events[-1]
         await session.execute(
-            _WRITE_POSITION, {"name": self.name, "xid": last.xid, "event_id": last.id}
+            _WRITE_POSITION, {"name": self.name, "xid": last[1], "event_id": last[0]}
         )
-        return len(events), len(wanted)
+        return int(last[-1]), len(wanted)
 
     async def drain(self, db: Database) -> int:
         """Run batches until nothing is left to read now; return the total scanned."""
@@ -331,6 +319,27 @@ class EventConsumer:
         while scanned := await self.run_once(db):
             total += scanned
         return total
+
+    async def drain_in_turn(self, db: Database) -> int:
+        """`drain`, giving way to the leading consumers (see `leads`): a leading
+        one is busy for the whole of its drain; any other waits before each
+        batch while one is busy, at most _YIELD_MAX_SECONDS in all."""
+        total = 0
+        waited = 0.0
+        try:
+            while True:
+                if self.leads:
+                    _leading.add(self.name)
+                else:
+                    while _leading and waited < _YIELD_MAX_SECONDS:
+                        await asyncio.sleep(_YIELD_STEP)
+                        waited += _YIELD_STEP
+                scanned = await self.run_once(db)
+                if not scanned:
+                    return total
+                total += scanned
+        finally:
+            _leading.discard(self.name)
 
     async def run_forever(self, db: Database) -> None:
         """Drain `linger_seconds` after an event is committed (LISTEN), or every
@@ -355,7 +364,7 @@ class EventConsumer:
                         await asyncio.sleep(self.linger_seconds)
                         # Cleared before draining: a commit during the drain wakes us again.
                         wake.clear()
-                        await self.drain(db)
+                        await self.drain_in_turn(db)
                         backoff = _BACKOFF_FIRST
                         with contextlib.suppress(TimeoutError):  # polling covers a lost NOTIFY
                             await asyncio.wait_for(wake.wait(), self.poll_seconds)
