@@ -68,7 +68,7 @@ async def bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
     from services.app import create_app
 
     if args.small_max is not None:
-        from services.warning_ingest import small_push
+        from services.warning_ingest.batches import small_push
 
         small_push.SMALL_PUSH_MAX = args.small_max
     secret = get_settings().secret_bytes()
