@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -121,9 +121,16 @@ def get_database() -> Database:
     return _database
 
 
-async def get_session() -> AsyncIterator[AsyncSession]:
-    """The request's session; commits when the handler returns, rolls back on error."""
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session; commits when the handler returns, rolls back on error.
+    At the service's `isolation_level` (its app's state), set before the first
+    statement: the reporting service reads each answer from one snapshot, so a
+    consumer's commit between two of its statements cannot pair new measures
+    with old cases."""
     async with get_database().transaction() as session:
+        isolation = getattr(request.app.state, "isolation_level", None)
+        if isolation is not None:
+            await session.connection(execution_options={"isolation_level": isolation})
         yield session
 
 

@@ -66,6 +66,10 @@ class ServiceSpec:
     bulk_paths: tuple[str, ...] = ()
     description: str = ""
     tags: list[dict[str, str]] = field(default_factory=list)
+    # The isolation of each request's transaction (shared/db.py get_session):
+    # "REPEATABLE READ" where one answer reads several statements that must
+    # agree, as the figures do; None keeps PostgreSQL's READ COMMITTED.
+    isolation_level: str | None = None
 
 
 def _health_router() -> APIRouter:
@@ -178,6 +182,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         openapi_tags=spec.tags or None,
     )
     app.state.spec = spec
+    app.state.isolation_level = spec.isolation_level
     install_error_handlers(app)
     app.include_router(_health_router())
     for router in spec.routers:

@@ -32,6 +32,9 @@ def spec() -> ServiceSpec:
         ],
         consumers=CONSUMERS,
         jobs=JOBS,
+        # An answer's figures come from several statements (one per figure
+        # group): one snapshot keeps them of one moment.
+        isolation_level="REPEATABLE READ",
     )
 
 
