@@ -16,6 +16,12 @@ from typing import Any
 
 from shared.policy import get_policy
 from shared.settings import get_settings
+from shared.visits import last_visit_sql
+
+# The last visit (shared/visits.py) of a poverty-alleviated household `h` and
+# of an at-risk object `o`.
+HOUSEHOLD_LAST_VISIT = last_visit_sql("h")
+OBJECT_LAST_VISIT = last_visit_sql("o", by="object")
 
 # Each kind's rows, from `active` (objects still at risk, with what their
 # measures and assessments say) or, for look-backs, from eliminated objects.
@@ -40,7 +46,7 @@ _BRANCHES: dict[str, str] = {
                CAST('no_measure_30d' AS text) AS kind, a.included_on + k.no_measure_days AS since
         FROM active a CROSS JOIN k
         WHERE a.measures = 0 AND a.included_on + k.no_measure_days < k.today""",
-    "visit_overdue": """
+    "visit_overdue": f"""
         SELECT a.county_code, a.object_id, a.household_id, a.region_code,
                CAST('visit_overdue' AS text) AS kind,
                GREATEST(a.visited_on, a.included_on) + k.visit_days AS since
@@ -51,14 +57,7 @@ _BRANCHES: dict[str, str] = {
                CAST('visit_overdue' AS text) AS kind, h.visited_on + k.visit_days AS since
         FROM (
             SELECT h.county_code, h.household_id, h.region_code,
-                   COALESCE(GREATEST(
-                       (SELECT max(hv.visited_on) FROM household_visits hv
-                        WHERE hv.county_code = h.county_code
-                          AND hv.household_id = h.household_id),
-                       (SELECT max(s.assessed_on) FROM assessments s
-                        WHERE s.county_code = h.county_code
-                          AND s.household_id = h.household_id)),
-                       h.registered_on) AS visited_on
+                   COALESCE({HOUSEHOLD_LAST_VISIT}, h.registered_on) AS visited_on
             FROM households h
             WHERE h.category = 'poverty_alleviated' AND h.region_code LIKE CAST(:scope AS text)
               AND NOT EXISTS (
@@ -66,7 +65,7 @@ _BRANCHES: dict[str, str] = {
                   WHERE o.county_code = h.county_code AND o.household_id = h.household_id
                     AND o.status = 'risk_not_eliminated')
         ) h CROSS JOIN k
-        WHERE h.visited_on + k.visit_days < k.today""",
+        WHERE h.visited_on + k.visit_days < k.today""",  # noqa: S608 (constant fragments)
     "look_back_due": """
         SELECT e.county_code, e.object_id, e.household_id, e.region_code,
                CAST('look_back_due' AS text) AS kind, e.looked_back_on + k.look_back_days AS since
@@ -88,7 +87,7 @@ GAP_KINDS: tuple[str, ...] = tuple(_BRANCHES)
 # One pass over each at-risk object's measures and assessments (both by index
 # on county and object). A cancelled measure's last update is its
 # cancellation: `cancelled` is final, so nothing touches the row afterwards.
-_HEAD = """
+_HEAD = f"""
 k AS (
     SELECT CAST(:today AS date) AS today,
            CAST(:zone AS text) AS zone, CAST(:no_measure_days AS integer) AS no_measure_days,
@@ -109,15 +108,9 @@ k AS (
                     AT TIME ZONE (SELECT zone FROM k) AS date) AS development_cancelled_on
         FROM measures x
         WHERE x.county_code = o.county_code AND x.object_id = o.object_id) m
-    CROSS JOIN LATERAL (
-        SELECT GREATEST(
-            (SELECT max(s.assessed_on) FROM assessments s
-             WHERE s.county_code = o.county_code AND s.object_id = o.object_id),
-            (SELECT max(hv.visited_on) FROM household_visits hv
-             WHERE hv.county_code = o.county_code AND hv.household_id = o.household_id))
-            AS visited_on) v
+    CROSS JOIN LATERAL (SELECT {OBJECT_LAST_VISIT} AS visited_on) v
     WHERE o.status = 'risk_not_eliminated' AND o.region_code LIKE CAST(:scope AS text)
-)"""
+)"""  # noqa: S608 (constant fragments)
 
 
 def gaps_sql(kinds: tuple[str, ...] = GAP_KINDS) -> str:

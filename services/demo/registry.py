@@ -103,12 +103,35 @@ def _split(rng: random.Random, total: int, parts: int) -> list[int]:
     return shares
 
 
-def region_records(registry: Registry) -> list[dict[str, str]]:
-    """Province, city, counties, towns and villages as `{"code", "name"}`."""
+# Key areas (SPEC §12, REGION_ATTRIBUTES): the key-area `attributes` of a
+# county's villages by their place in the county's list, so that the red flags'
+# `key_area_regions` has one of each kind (and one village with two). Fixed
+# places, not drawn: the seed's registry stays the same.
+KEY_AREA_VILLAGES: dict[int, list[str]] = {
+    1: ["key_village"],
+    4: ["resettlement_site"],
+    7: ["abandoned_mine", "key_village"],
+}
+# The place (in the county's list) of a village with households but none
+# poverty-alleviated: the red flags' `no_alleviated_villages` (SPEC §12).
+NO_ALLEVIATED_VILLAGE = 10
+
+
+def region_records(registry: Registry) -> list[dict[str, Any]]:
+    """Province, city, counties, towns and villages as `{"code", "name"}`, the
+    key-area villages (KEY_AREA_VILLAGES) with their `attributes`."""
     rows = [PROVINCE, CITY]
     rows += [(f"{code}000000", name) for code, name in registry.counties]
-    rows += registry.towns + registry.villages
-    return [{"code": code, "name": name} for code, name in rows]
+    records: list[dict[str, Any]] = [{"code": code, "name": name} for code, name in rows]
+    records += [{"code": code, "name": name} for code, name in registry.towns]
+    for county, _ in registry.counties:
+        own = [v for v in registry.villages if v[0].startswith(county)]
+        for place, (code, name) in enumerate(own):
+            record: dict[str, Any] = {"code": code, "name": name}
+            if place in KEY_AREA_VILLAGES:
+                record["attributes"] = KEY_AREA_VILLAGES[place]
+            records.append(record)
+    return records
 
 
 # -- people -------------------------------------------------------------------
@@ -191,8 +214,10 @@ def generate(registry: Registry, seed: int, size: Size) -> Iterator[dict[str, An
         own = [v for v in villages if v[0].startswith(county)]
         shares = _split(rng, size.households, len(own))
         pool_rate = min(1.0, POOL_PER_COUNTY / size.households)
-        for (village, _), count in zip(own, shares, strict=True):
+        for place, ((village, _), count) in enumerate(zip(own, shares, strict=True)):
             poor_rate = rng.uniform(0.02, 0.14)
+            if place == NO_ALLEVIATED_VILLAGE:
+                poor_rate = 0.0  # the draws stay the same: only this village changes
             for n in range(1, count + 1):
                 members = _family(rng, registry, county)
                 category = "poverty_alleviated" if rng.random() < poor_rate else "general"

@@ -3,7 +3,8 @@
 window (`[identification] follow_up_days`, 180 by default: decided on or after
 today less the window), while it has no open case and no monitoring object at
 risk. `last_visit_on` is the household's latest visit: a case's household
-visit (入户核查) or a monthly visit (每月走访) recorded by assistance.
+visit (入户核查), or its last visit by the one rule of shared/visits.py (a
+monthly visit, 每月走访, or an assessment recorded by assistance).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.pagination import newest_first_rows
 from shared.regions import scope_like_pattern
+from shared.visits import last_visit_sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +33,15 @@ class FollowUpRow:
 
 
 # The fields of FollowUpRow: the household's latest decided case and its
-# latest visit of either kind.
-_SELECT = """
+# last visit: its cases' household visits or the last visit of shared/visits.py.
+_SELECT = f"""
 SELECT c.household_id, h.region_code, c.case_id, c.outcome, c.decided_on,
        GREATEST(
            (SELECT max(s.done_on) FROM case_steps s
             JOIN cases v ON v.county_code = s.county_code AND v.case_id = s.case_id
             WHERE v.county_code = c.county_code AND v.household_id = c.household_id
               AND s.step = 'household_visit'),
-           (SELECT max(m.visited_on) FROM household_visits m
-            WHERE m.county_code = c.county_code AND m.household_id = c.household_id)
+           {last_visit_sql("c")}
        ) AS last_visit_on
 FROM cases c
 JOIN households h ON h.county_code = c.county_code AND h.household_id = c.household_id

@@ -11,7 +11,8 @@ the list's filters, by village and household, in the national form's columns.
   completed, else 尚未实施.
 - 帮扶措施: one column per national category (shared.catalog), each listing the
   object's measures in it that are not cancelled, in planned order (、).
-- 最近走访日期: the latest monthly visit or assessment (routine or look-back).
+- 最近走访日期: the latest monthly visit or assessment (routine or look-back):
+  shared/visits.py, the rule the gaps and the follow-up list read too.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from shared.ledgers import (
     yes_no,
 )
 from shared.national_form import NATIONAL_MEASURE_COLUMNS, national_measure_category
+from shared.visits import last_visit_sql
 
 RISK_COLUMNS = 5
 
@@ -101,12 +103,7 @@ _COLUMNS = f"""
      FROM measures m
      WHERE m.county_code = o.county_code AND m.object_id = o.object_id
          AND m.status <> 'cancelled') AS measures,
-    greatest(
-        (SELECT max(a.assessed_on) FROM assessments a
-         WHERE a.county_code = o.county_code AND a.object_id = o.object_id),
-        (SELECT max(v.visited_on) FROM household_visits v
-         WHERE v.county_code = o.county_code AND v.household_id = o.household_id)
-    ) AS last_visit_on,
+    {last_visit_sql("o", by="object")} AS last_visit_on,
     {compulsory_pupil_column("o")}"""
 
 

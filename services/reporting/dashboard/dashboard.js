@@ -330,20 +330,49 @@ function fillObjects(objects) {
   barList("objects-by-status", objects.by_status, state.labels.object_statuses, "monitoring_objects.by_status");
 }
 
+/** Villages as links (drill down to each), or "无". */
+function villageChips(listId, key, villages) {
+  $(listId).replaceChildren(
+    ...villages.map((v) =>
+      el("li", {}, figure(`red_flags.${key}.${v.region_code}`, v.region_name, "a", { href: `#region=${v.region_code}` })),
+    ),
+  );
+  if (!villages.length) $(listId).append(el("li", { class: "none", text: "无" }));
+}
+
 function fillFlags(flags) {
   for (const path of ["off_system_households", "should_include_households"]) {
     document.querySelector(`[data-figure="red_flags.${path}"]`).textContent = formatInt(flags[path]);
   }
-  document.querySelector('[data-figure="red_flags.zero_object_villages.count"]').textContent =
-    formatInt(flags.zero_object_villages.length);
-  document.querySelector('[data-figure="red_flags.high_ratio_regions.count"]').textContent =
-    formatInt(flags.high_ratio_regions.length);
-  $("zero-villages").replaceChildren(
-    ...flags.zero_object_villages.map((v) =>
-      el("li", {}, figure(`red_flags.zero_object_villages.${v.region_code}`, v.region_name, "a", { href: `#region=${v.region_code}` })),
+  for (const list of ["zero_object_villages", "high_ratio_regions", "no_alleviated_villages", "key_area_regions"]) {
+    document.querySelector(`[data-figure="red_flags.${list}.count"]`).textContent = formatInt(flags[list].length);
+  }
+  villageChips("zero-villages", "zero_object_villages", flags.zero_object_villages);
+  villageChips("no-alleviated-villages", "no_alleviated_villages", flags.no_alleviated_villages);
+  const attributeLabels = state.labels.region_attributes;
+  $("key-areas").replaceChildren(
+    ...flags.key_area_regions.map((r) =>
+      el(
+        "tr",
+        {},
+        el("th", { scope: "row" }, figure(`red_flags.key_area_regions.${r.region_code}`, r.region_name, "a", { href: `#region=${r.region_code}` })),
+        el(
+          "td",
+          {},
+          el(
+            "span",
+            { class: "tags" },
+            ...r.attributes.map((a) =>
+              figure(`red_flags.key_area_regions.${r.region_code}.${a}`, attributeLabels[a] ?? a, "span", { class: "tag" }),
+            ),
+          ),
+        ),
+      ),
     ),
   );
-  if (!flags.zero_object_villages.length) $("zero-villages").append(el("li", { class: "none", text: "无" }));
+  if (!flags.key_area_regions.length) {
+    $("key-areas").append(el("tr", {}, el("td", { colspan: "2", class: "empty", text: "无" })));
+  }
   $("high-ratio").replaceChildren(
     ...flags.high_ratio_regions.map((r) =>
       el(

@@ -74,6 +74,7 @@ def dashboard_labels() -> dict[str, Any]:
         "object_statuses": dict(catalog.OBJECT_STATUSES),
         "feed_states": {state: FEED_STATE_LABELS[state] for state in FEED_STATES},
         "levels": {level: REGION_LEVEL_LABELS[level] for level in LEVEL_DIGITS},
+        "region_attributes": dict(catalog.REGION_ATTRIBUTES),
     }
 
 

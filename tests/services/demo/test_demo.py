@@ -243,3 +243,40 @@ async def test_the_dashboard_figures_count_what_the_demo_did(
 
 
 # -- the monitoring workflow (SPEC §12) ------------------------------------------
+
+
+async def test_key_areas_are_loaded_with_the_regions_and_flagged(
+    api: httpx.AsyncClient, demo_db: Database, loaded: DemoReport
+) -> None:
+    """The demo's county has a key village, a resettlement site and an abandoned
+    mine area, loaded with its regions, so the red flags' `key_area_regions` shows
+    them; and one village of households without a poverty-alleviated one."""
+    response = await api.get(
+        "/reporting/v1/red_flags",
+        params={"region": "610326000000"},
+        headers=token(loaded, "county_staff"),
+    )
+    assert response.status_code == 200, response.text
+    key_areas = response.json()["key_area_regions"]
+    assert len(key_areas) == 3
+    assert {a for area in key_areas for a in area["attributes"]} == {
+        "key_village",
+        "resettlement_site",
+        "abandoned_mine",
+    }
+    loaded_attributes = dict(
+        await rows(demo_db, "SELECT code, attributes FROM regions WHERE attributes <> '{}'")
+    )
+    assert {a["region_code"]: a["attributes"] for a in key_areas} == loaded_attributes
+    villages = dict(await rows(demo_db, "SELECT code, name FROM regions WHERE level = 'village'"))
+    assert all(villages[a["region_code"]] == a["region_name"] for a in key_areas)
+    (village,) = response.json()["no_alleviated_villages"]
+    categories = dict(
+        await rows(
+            demo_db,
+            "SELECT category, count(*) FROM households WHERE region_code = :code GROUP BY category",
+            code=village["region_code"],
+        )
+    )
+    assert set(categories) == {"general"} and categories["general"] > 0
+    assert villages[village["region_code"]] == village["region_name"]

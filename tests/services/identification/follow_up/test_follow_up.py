@@ -178,3 +178,22 @@ async def test_region_narrows_and_scope_hides(client, session):
     assert "elsewhere" not in [i["household_id"] for i in await _read_all(client, village)]
     outside = await client.get(FOLLOW_UP, params={"region": OTHER_VILLAGE}, headers=village)
     assert outside.status_code == 404
+
+
+async def test_an_assessment_counts_as_a_visit(client, session):
+    """API.md: a routine or look-back assessment counts as a visit too (the one
+    rule of shared/visits.py), e.g. of an earlier object of the household."""
+    ids = await world(session)
+    await monthly_visit(session, "not-included", "2026-11-10")
+    await session.execute(
+        text(
+            "INSERT INTO assessments (assessment_id, county_code, object_id, household_id,"
+            " assessed_on, kind, income_per_capita_yuan, rigid_expenditure_yuan,"
+            " housing_secure, education_secure, medical_secure, drinking_water_secure,"
+            " actor, recorded_at) VALUES (:id, '610326', :o, 'not-included', :day, 'look_back',"
+            " 9000, 0, true, true, true, true, 'test', now())"
+        ),
+        {"id": uuid.uuid4(), "o": uuid.uuid4(), "day": date(2026, 11, 18)},
+    )
+    [first, *_] = await _read_all(client, await staff_headers(session))
+    assert (first["case_id"], first["last_visit_on"]) == (str(ids["not-included"]), "2026-11-18")

@@ -89,6 +89,7 @@ async def test_the_labels_are_the_catalogs(client):
     assert labels["warning_types"] == {c: t.label for c, t in catalog.WARNING_TYPES.items()}
     assert labels["monitoring_types"] == catalog.MONITORING_TYPES
     assert labels["object_statuses"] == catalog.OBJECT_STATUSES
+    assert labels["region_attributes"] == catalog.REGION_ATTRIBUTES
     assert list(labels["feed_states"]) == list(FEED_STATES)
     assert labels["feed_states"]["late"] == "逾期未推送"
     assert list(labels["levels"]) == ["province", "city", "county", "town", "village"]

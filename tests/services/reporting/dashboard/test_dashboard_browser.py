@@ -28,6 +28,7 @@ import httpx
 import pytest
 
 from services.demo.load import load_demo
+from shared.catalog import REGION_ATTRIBUTES
 from shared.db import Database
 from shared.embedded import with_database
 
@@ -212,10 +213,21 @@ def _expected(
         want |= {f"{key}.{k}": _int(c[k]) for k in ("open", "overdue", "due_soon")}
     for k in ("off_system_households", "should_include_households"):
         want[f"red_flags.{k}"] = _int(flags[k])
-    want["red_flags.zero_object_villages.count"] = _int(len(flags["zero_object_villages"]))
-    want["red_flags.high_ratio_regions.count"] = _int(len(flags["high_ratio_regions"]))
-    for v in flags["zero_object_villages"]:
-        want[f"red_flags.zero_object_villages.{v['region_code']}"] = v["region_name"]
+    for k in (
+        "zero_object_villages",
+        "high_ratio_regions",
+        "no_alleviated_villages",
+        "key_area_regions",
+    ):
+        want[f"red_flags.{k}.count"] = _int(len(flags[k]))
+    for k in ("zero_object_villages", "no_alleviated_villages"):
+        for v in flags[k]:
+            want[f"red_flags.{k}.{v['region_code']}"] = v["region_name"]
+    for a in flags["key_area_regions"]:
+        key = f"red_flags.key_area_regions.{a['region_code']}"
+        want[key] = a["region_name"]
+        for attribute in a["attributes"]:
+            want[f"{key}.{attribute}"] = labels["region_attributes"][attribute]
     for r in flags["high_ratio_regions"]:
         want[f"red_flags.high_ratio_regions.{r['region_code']}.ratio"] = _rate(r["ratio"], 2)
     for f in feeds["items"]:
@@ -287,6 +299,43 @@ async def test_the_county_page_shows_the_figures_of_the_json(server, page):
 
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
+
+
+async def test_the_county_page_lists_villages_without_alleviated_households_and_key_areas(
+    server, page
+):
+    """SPEC §12's red flags: the demo has a village without a poverty-alleviated
+    household and key areas, shown by name, each attribute by its Chinese label."""
+    await page.goto(f"{server.base_url}/reporting/v1/dashboard#token={server.token}")
+    await page.wait_for_selector(_shown(page, COUNTY), timeout=15_000)
+    flags = (await _json(server, COUNTY))["flags"]
+    villages = flags["no_alleviated_villages"]
+    assert villages  # the demo's village without one, and any small village by chance
+    key_areas = flags["key_area_regions"]
+    assert {a for area in key_areas for a in area["attributes"]} == set(REGION_ATTRIBUTES)
+
+    figures = await _figures(page)
+    assert figures["red_flags.no_alleviated_villages.count"] == str(len(villages))
+    assert figures["red_flags.key_area_regions.count"] == str(len(key_areas))
+    chips = await page.eval_on_selector_all(
+        "#no-alleviated-villages a", "as => as.map(a => [a.getAttribute('href'), a.textContent])"
+    )
+    assert chips == [[f"#region={v['region_code']}", v["region_name"]] for v in villages]
+    rows = await page.eval_on_selector_all(
+        "#key-areas tr",
+        "trs => trs.map(tr => [tr.querySelector('th').textContent,"
+        " [...tr.querySelectorAll('.tag')].map(t => t.textContent)])",
+    )
+    assert rows == [
+        [a["region_name"], [REGION_ATTRIBUTES[x] for x in a["attributes"]]] for a in key_areas
+    ]
+    flags_panel = page.locator("section.flags")
+    await flags_panel.screenshot(path=ARTIFACTS / "dashboard-red-flags.png")
+
+    # A key area's name drills down to it.
+    first = key_areas[0]["region_code"]
+    await page.click(f'#key-areas a[href="#region={first}"]')
+    await page.wait_for_selector(_shown(page, first), timeout=15_000)
 
 
 async def test_clicking_a_town_drills_down_to_its_villages_and_back_goes_up(server, page):
