@@ -58,13 +58,23 @@ def _json_dumps(value: object) -> str:
 class Database:
     """One engine per process, shared by every app mounted in it."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, max_overflow: int = 10, pre_ping: bool = False
+    ) -> None:
         self.url = plain_url(url)
+        # No pre-ping by default: it costs every checkout three round trips
+        # (BEGIN, a ping, ROLLBACK), a third of a one-record push's statements.
+        # Without it a connection the server dropped (a restart) fails the one
+        # statement that finds it dead: SQLAlchemy recognises the disconnect and
+        # invalidates the whole pool, that request answers 503 with Retry-After
+        # (shared/errors.py), and the next checkout opens a fresh connection
+        # (tests/faults/test_database_outage.py). `WARNEX_DB_PRE_PING=true`
+        # trades the round trips for not losing that one request.
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            pool_pre_ping=pre_ping,
             json_serializer=_json_dumps,
             json_deserializer=orjson.loads,
         )
@@ -95,7 +105,10 @@ async def open_database(settings: Settings) -> Database:
     if _database is None:
         url = await resolve_database_url(settings)
         _database = Database(
-            url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+            url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pre_ping=settings.db_pre_ping,
         )
     _users += 1
     return _database

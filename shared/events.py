@@ -297,7 +297,7 @@ class EventConsumer:
                 "types": sorted(self.types or ()),
             },
         )
-        events = [row._tuple() for row in rows]
+        events = [tuple(row) for row in rows]  # (Row._tuple() warns per row since SQLAlchemy 2.1)
         if not events:
             return 0, 0
         wanted = [

@@ -58,3 +58,21 @@ def test_a_malformed_limit_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> 
     finally:
         monkeypatch.undo()
         reset_settings()
+
+
+def test_the_window_moves_with_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared import rate_limits
+
+    now = [1000.0]
+    monkeypatch.setattr(rate_limits, "_monotonic", lambda: now[0])
+    windows = rate_limits.MovingWindows()
+    key = ("client", "a")
+    assert [windows.hit(key, amount=2, seconds=60) for _ in range(2)] == [None, None]
+    now[0] += 10
+    # Full: the oldest request leaves the window 50 s from now.
+    assert windows.hit(key, amount=2, seconds=60) == pytest.approx(50)
+    assert windows.hit(("client", "b"), amount=2, seconds=60) is None
+    now[0] += 50  # the first two are exactly a window old: out
+    assert windows.hit(key, amount=2, seconds=60) is None
+    assert windows.hit(key, amount=2, seconds=60) is None
+    assert windows.hit(key, amount=2, seconds=60) == pytest.approx(60)
