@@ -59,7 +59,7 @@ class Database:
     """One engine per process, shared by every app mounted in it."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, max_overflow: int = 10, pre_ping: bool = False
+        self, url: str, *, pool_size: int = 10, max_overflow: int = 10, pre_ping: bool = True
     ) -> None:
         self.url = plain_url(url)
         # No pre-ping by default: it costs every checkout three round trips

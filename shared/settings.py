@@ -108,9 +108,11 @@ class Settings(BaseSettings):
     user_rate_limit: str = "50/second"
     db_pool_size: int = 10
     db_max_overflow: int = 10
-    # Ping each pooled connection before use (three round trips per checkout);
-    # off, a connection found dead fails its one request with 503 (shared/db.py).
-    db_pre_ping: bool = False
+    # Ping each pooled connection before use (three round trips per checkout), so
+    # that a database restart costs no request; off, a connection found dead fails
+    # its one request with 503 and Retry-After (shared/db.py): a trade for the
+    # busiest push rates, chosen by the operator, not by default.
+    db_pre_ping: bool = True
     # Background work (event consumers, scheduled jobs) in this process. Turned off
     # for a replica that should only answer requests, and by most tests.
     run_workers: bool = True

@@ -1,4 +1,4 @@
-"""The pool without pre-ping (shared/db.py, WARNEX_DB_PRE_PING): a pooled
+"""The pool with pre-ping off (shared/db.py, WARNEX_DB_PRE_PING=false): a pooled
 connection the server dropped fails the one request that finds it with a 503
 problem (Retry-After), and the next request in the same process gets a fresh
 connection; with pre-ping on, not even that one request fails."""
@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from shared.db import Database
 from shared.errors import install_error_handlers
+from shared.settings import Settings
 
 
 def _app(database: Database) -> FastAPI:
@@ -59,6 +60,7 @@ async def test_a_dropped_connection_costs_at_most_one_request(fresh_db: Database
         await database.dispose()
 
 
-def test_the_pool_pings_only_when_asked(fresh_db: Database):
-    assert Database(fresh_db.url).engine.pool._pre_ping is False
-    assert Database(fresh_db.url, pre_ping=True).engine.pool._pre_ping is True
+def test_the_pool_pings_unless_told_not_to(fresh_db: Database):
+    assert Database(fresh_db.url).engine.pool._pre_ping is True
+    assert Database(fresh_db.url, pre_ping=False).engine.pool._pre_ping is False
+    assert Settings().db_pre_ping is True
