@@ -1,5 +1,6 @@
 """The dashboard in a real browser: headless Chromium (Debian's `chromium`, driven
-by Playwright; no browser is ever downloaded) against `warnex serve` with data.
+by Playwright; no browser is ever downloaded) against `warnex serve` with data
+(browser_support.py).
 
 Every `[data-figure]` on the page must equal the JSON the endpoints answer for
 the same token, formatted as the page formats it; so the assertions hold
@@ -9,36 +10,31 @@ whatever the server's clock says. Screenshots go to tests/artifacts/
 
 from __future__ import annotations
 
-import asyncio
 import math
-import os
-import signal
-import socket
-import subprocess
-import sys
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import asyncpg
 import httpx
 import pytest
 
 from services.demo.load import load_demo
 from shared.catalog import REGION_ATTRIBUTES
 from shared.db import Database
-from shared.embedded import with_database
+from tests.services.reporting.browser_support import (
+    ARTIFACTS,
+    CHROMIUM,
+    READY,
+    chromium,
+    serving,
+    watched_page,
+)
 
 # Places of the demo county (眉县): its first town and that town's first village.
 COUNTY = "610326000000"
 TOWN_A = "610326100000"
 VILLAGE_A1 = "610326100201"
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"  # tests/artifacts/
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -48,8 +44,6 @@ pytestmark = pytest.mark.skipif(
 async_api = pytest.importorskip(
     "playwright.async_api", reason="the `playwright` package (test extras) is not installed"
 )
-
-READY = 'body[data-state="ready"]'
 
 
 @dataclass(frozen=True)
@@ -68,107 +62,29 @@ async def _load_data(database_url: str) -> None:
         await database.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _admin(server_uri: str, sql: str) -> None:
-    conn = await asyncpg.connect(with_database(server_uri, "postgres"))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-async def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
-        for _ in range(150):
-            if process.poll() is not None:
-                raise AssertionError(log.read_text())
-            try:
-                if (await client.get("/reporting/v1/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError("warnex serve did not become ready in 30 s")
-
-
-def _warnex(*args: str, env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 async def server(server_uri: str, template_url: str, tmp_path_factory) -> AsyncIterator[Server]:
     """`warnex serve` on a fresh database with data, and a viewer's token for 眉县."""
-    template = urlsplit(template_url).path.lstrip("/")
-    name = f"{template}_dash_{uuid.uuid4().hex[:6]}"
-    await _admin(server_uri, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    database_url = with_database(server_uri, name)
-    port = _free_port()
-    env = os.environ | {"DATABASE_URL": database_url, "WARNEX_RUN_WORKERS": "false"}
-    process = None
-    try:
-        await _load_data(database_url)
-        # Its request log goes to a file: a pipe nobody reads would fill and stall it.
-        log = tmp_path_factory.mktemp("dashboard") / "serve.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli", "serve", "--port", str(port)],
-                env=env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-        # The viewer is made while the server starts (two processes, one machine).
-        user = ("create-user", "--role", "viewer", "--region", COUNTY, "--name", "看板测试")
-        output = await asyncio.to_thread(_warnex, "admin", *user, env=env)
-        token = output.splitlines()[-1].strip()
-        base_url = f"http://127.0.0.1:{port}"
-        await _wait_ready(base_url, process, log)
-        yield Server(base_url, token)
-    finally:
-        if process is not None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        await _admin(server_uri, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    users = [("viewer", COUNTY, "看板测试")]
+    log_dir = tmp_path_factory.mktemp("dashboard")
+    async with serving(server_uri, template_url, log_dir, load=_load_data, users=users) as (
+        base_url,
+        tokens,
+    ):
+        yield Server(base_url, tokens["viewer"])
 
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Any]:
-    async with async_api.async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
 async def page(browser):
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    yield page
-    await context.close()
-    # No script error and nothing refused (CSP); a refused token is expected in one test.
-    assert [e for e in errors if "status of 401" not in e] == [], errors
+    # A refused token is expected in one test.
+    async with watched_page(browser, expected_refusal="status of 401") as page:
+        yield page
 
 
 # ---- the page's formatting, in Python -------------------------------------------

@@ -11,15 +11,8 @@ Screenshots go to tests/artifacts/ (git-ignored). Skipped, visibly, where
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import subprocess
-import sys
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,13 +21,13 @@ import pytest
 
 from shared import clock
 from shared.db import Database
-from shared.embedded import with_database
-from tests.services.reporting.dashboard.test_dashboard_browser import (
+from tests.services.reporting.browser_support import (
+    ARTIFACTS,
     CHROMIUM,
-    _admin,
-    _free_port,
-    _wait_ready,
-    _warnex,
+    READY,
+    chromium,
+    serving,
+    watched_page,
 )
 from tests.services.reporting.todo.todo_dataset import (
     COUNTY,
@@ -54,8 +47,6 @@ async_api = pytest.importorskip(
     "playwright.async_api", reason="the `playwright` package (test extras) is not installed"
 )
 
-READY = 'body[data-state="ready"]'
-ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"  # tests/artifacts/
 SECTIONS = ("overdue_cases", "due_soon_cases", "gaps", "pending_requests", "overdue_problems")
 
 
@@ -78,67 +69,30 @@ async def _load_data(database_url: str) -> None:
 async def server(server_uri: str, template_url: str, tmp_path_factory) -> AsyncIterator[Server]:
     """`warnex serve` on a fresh database with the data set; tokens of a county
     staff member, a township staff member of town B and a viewer."""
-    template = urlsplit(template_url).path.lstrip("/")
-    name = f"{template}_todo_{uuid.uuid4().hex[:6]}"
-    await _admin(server_uri, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    database_url = with_database(server_uri, name)
-    port = _free_port()
-    env = os.environ | {"DATABASE_URL": database_url, "WARNEX_RUN_WORKERS": "false"}
-    process = None
-    try:
-        await _load_data(database_url)
-        log = tmp_path_factory.mktemp("todo") / "serve.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli", "serve", "--port", str(port)],
-                env=env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-        tokens = {}
-        for role, region in (
-            ("county_staff", COUNTY),
-            ("township_staff", TOWN_B),
-            ("viewer", COUNTY),
-        ):
-            user = ("create-user", "--role", role, "--region", region, "--name", "待办测试")
-            output = await asyncio.to_thread(_warnex, "admin", *user, env=env)
-            tokens[role] = output.splitlines()[-1].strip()
-        base_url = f"http://127.0.0.1:{port}"
-        await _wait_ready(base_url, process, log)
+    users = [
+        ("county_staff", COUNTY, "待办测试"),
+        ("township_staff", TOWN_B, "待办测试"),
+        ("viewer", COUNTY, "待办测试"),
+    ]
+    log_dir = tmp_path_factory.mktemp("todo")
+    async with serving(server_uri, template_url, log_dir, load=_load_data, users=users) as (
+        base_url,
+        tokens,
+    ):
         yield Server(base_url, tokens)
-    finally:
-        if process is not None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        await _admin(server_uri, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Any]:
-    async with async_api.async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
 async def page(browser):
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    yield page
-    await context.close()
-    # No script error and nothing refused (CSP); the viewer's refusal is expected.
-    assert [e for e in errors if "status of 403" not in e] == [], errors
+    # The viewer's refusal is expected.
+    async with watched_page(browser, expected_refusal="status of 403") as page:
+        yield page
 
 
 async def _json(server: Server, role: str) -> dict[str, Any]:
