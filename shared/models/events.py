@@ -19,7 +19,13 @@ class Event(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_xid_id", "xid", "id"),
-        Index("ix_events_aggregate", "aggregate_type", "aggregate_id"),
+        # Warning events, most of the log, are never looked up by their warning.
+        Index(
+            "ix_events_aggregate",
+            "aggregate_type",
+            "aggregate_id",
+            postgresql_where=text("aggregate_type <> 'warning'"),
+        ),
     )
 
     county_code: str = Field(sa_column=Column(CountyCode, primary_key=True))
