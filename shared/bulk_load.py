@@ -17,6 +17,8 @@ from typing import Any, ParamSpec
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import driver_connection
+
 P = ParamSpec("P")
 
 # A load's hash joins need more than the default 4MB of work_mem to stay in
@@ -57,11 +59,7 @@ class Stage:
         transaction. The session must have run a statement already: that
         begins the transaction on the driver connection, which the raw
         statements then join."""
-        await session.flush()
-        conn = await session.connection()
-        driver = (await conn.get_raw_connection()).driver_connection
-        if driver is None or not driver.is_in_transaction():
-            raise RuntimeError(f"{purpose} must run inside the caller's transaction")
+        driver = await driver_connection(session, purpose=purpose)
         names = ["work_mem", *settings]
         saved = await driver.fetchrow(
             "SELECT " + ", ".join(f"current_setting('{name}')" for name in names)

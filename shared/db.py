@@ -19,7 +19,8 @@ from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import Executable
+from sqlalchemy import Executable, TextClause
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -228,3 +229,43 @@ async def fetch_one(
     check_columns(into, list(result.keys()))
     found = result.mappings().one_or_none()
     return None if found is None else into(**found)
+
+
+# -- the driver's own connection -------------------------------------------------
+
+
+async def driver_connection(session: AsyncSession, *, purpose: str = "this statement") -> Any:
+    """The asyncpg connection under `session`, inside the session's transaction.
+
+    RuntimeError unless the session has begun one (it has run a statement):
+    a statement sent to the driver outside it would commit on its own."""
+    await session.flush()
+    conn = await session.connection()
+    driver = (await conn.get_raw_connection()).driver_connection
+    if driver is None or not driver.is_in_transaction():
+        raise RuntimeError(f"{purpose} must run inside the caller's transaction")
+    return driver
+
+
+_ASYNCPG = asyncpg_dialect()
+
+
+class DriverStatement:
+    """A `text()` statement compiled once to asyncpg's `$n` form and run on the
+    session's connection, inside its transaction.
+
+    For the hottest request paths only: SQLAlchemy's work around each execute
+    (about 90 µs of CPU here against asyncpg's 30) is a third of a one-record
+    push's statements. Parameters are passed as they are (no SQLAlchemy type
+    processing, as `text()` without types does anyway); the driver's errors
+    (asyncpg.PostgresError) reach the error handlers unwrapped."""
+
+    def __init__(self, statement: TextClause) -> None:
+        compiled = statement.compile(dialect=_ASYNCPG)
+        self.sql: str = compiled.string
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+
+    async def fetchrow(self, session: AsyncSession, params: Mapping[str, Any]) -> Any:
+        """The statement's first row (an asyncpg Record), or None."""
+        driver = await driver_connection(session)
+        return await driver.fetchrow(self.sql, *[params[name] for name in self.names])

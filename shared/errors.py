@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+import asyncpg
 import orjson
 import structlog
 from fastapi import FastAPI, Request
@@ -367,6 +368,15 @@ def install_error_handlers(app: FastAPI) -> None:
     # The database's errors get a handler of their own: one registered for
     # `Exception` alone runs in Starlette's outermost middleware, which re-raises
     # after answering, so the server drops the client's keep-alive connection.
-    for database_error in (DBAPIError, InterfaceError, OSError, PoolTimeout):
+    # asyncpg's own errors reach it from statements sent to the driver directly
+    # (shared/db.py DriverStatement, bulk loads).
+    for database_error in (
+        DBAPIError,
+        InterfaceError,
+        OSError,
+        PoolTimeout,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+    ):
         app.add_exception_handler(database_error, unexpected)
     app.add_exception_handler(Exception, unexpected)

@@ -35,6 +35,7 @@ from services.warning_ingest.staging import (
     store_ctes,
 )
 from shared import audit
+from shared.db import DriverStatement
 from shared.events import CHANNEL
 from shared.feeds import feed_push_params
 from shared.pii import PiiProtector
@@ -55,7 +56,8 @@ _HOME_COUNTY = (
 # Statement 1: the stage as a CTE (the columns and collations of the
 # `ingest_stage` table), less the records whose region the registry does not
 # know (when it knows regions at all); then the big batch's store.
-_STORE = text(f"""
+_STORE = DriverStatement(
+    text(f"""
 WITH input AS (
     SELECT s.idx, s.warning_id, s.source_record_id COLLATE "C" AS source_record_id,
            s.warning_type COLLATE "C" AS warning_type, s.id_hash, s.id_sealed, s.id_masked,
@@ -79,9 +81,11 @@ WITH input AS (
 SELECT (SELECT count(*) FROM stored) AS accepted,
        ARRAY(SELECT idx FROM unknown ORDER BY idx) AS unknown
 """)
+)
 # Statement 2, at a new snapshot like the big batch's receipt statement: a
 # record a concurrent batch claimed meanwhile is a duplicate of its warning.
-_FINISH = text(f"""
+_FINISH = DriverStatement(
+    text(f"""
 WITH staged AS (
     SELECT s.idx, s.source_record_id COLLATE "C" AS source_record_id, s.warning_id
     FROM unnest(CAST(:r_idx AS int[]), CAST(:r_source_record_id AS text[]),
@@ -116,6 +120,7 @@ WITH staged AS (
 )
 SELECT records::text, pg_notify('{CHANNEL}', '') FROM receipt
 """)
+)
 
 Reject = tuple[int, str | None, str]
 
@@ -215,8 +220,8 @@ async def store_push(
     values = batches.store_values(
         pusher=pusher, batch_id=batch_id, policy=policy, now=now, today=today
     )
-    stored = (await session.execute(_STORE, values | _stage_params(rows))).one()
-    unknown = set(stored.unknown)
+    stored = await _STORE.fetchrow(session, values | _stage_params(rows))
+    unknown = set(stored["unknown"])
     if unknown:
         rejects = sorted(rejects + [(r[0], r[2], _UNKNOWN_REGION) for r in rows if r[0] in unknown])
         rows = [r for r in rows if r[0] not in unknown]
@@ -229,12 +234,12 @@ async def store_push(
     period_end = push.period_end or today
     counts = {
         "record_count": len(records),
-        "accepted": int(stored.accepted),
-        "duplicates": len(records) - len(rejects) - int(stored.accepted),
+        "accepted": int(stored["accepted"]),
+        "duplicates": len(records) - len(rejects) - int(stored["accepted"]),
         "rejected": len(rejects),
     }
-    receipt = await session.scalar(
-        _FINISH,
+    finished = await _FINISH.fetchrow(
+        session,
         {
             "batch_id": batch_id,
             "department": department,
@@ -267,5 +272,5 @@ async def store_push(
         "received_at": now.isoformat(),
         "period_end": period_end.isoformat(),
         **counts,
-        "records": orjson.loads(receipt),
+        "records": orjson.loads(finished[0]),
     }
