@@ -63,14 +63,16 @@ class Database:
         self, url: str, *, pool_size: int = 10, max_overflow: int = 10, pre_ping: bool = True
     ) -> None:
         self.url = plain_url(url)
-        # No pre-ping by default: it costs every checkout three round trips
-        # (BEGIN, a ping, ROLLBACK), a third of a one-record push's statements.
-        # Without it a connection the server dropped (a restart) fails the one
-        # statement that finds it dead: SQLAlchemy recognises the disconnect and
+        # Pre-ping on by default (WARNEX_DB_PRE_PING defaults to true): a
+        # connection the server dropped (a restart) is found and replaced at
+        # checkout, so a database restart costs no request. Its price is three
+        # round trips per checkout (BEGIN, a ping, ROLLBACK), a third of a
+        # one-record push's statements. Turned off (for the busiest push rates,
+        # the operator's choice), a dead connection instead fails the one
+        # statement that finds it: SQLAlchemy recognises the disconnect and
         # invalidates the whole pool, that request answers 503 with Retry-After
         # (shared/errors.py), and the next checkout opens a fresh connection
-        # (tests/faults/test_database_outage.py). `WARNEX_DB_PRE_PING=true`
-        # trades the round trips for not losing that one request.
+        # (tests/faults/test_database_outage.py).
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=pool_size,

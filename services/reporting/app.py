@@ -7,6 +7,7 @@ from services.reporting.dashboard import routes as dashboard_routes
 from services.reporting.feeds import routes as feeds_routes
 from services.reporting.jobs import JOBS
 from services.reporting.overview import routes as overview_routes
+from services.reporting.page import routes as page_routes
 from services.reporting.progress import routes as progress_routes
 from services.reporting.red_flags import routes as red_flags_routes
 from services.reporting.todo import routes as todo_routes
@@ -27,6 +28,7 @@ def spec() -> ServiceSpec:
             red_flags_routes.router,
             trends_routes.router,
             progress_routes.router,
+            page_routes.router,
             dashboard_routes.router,
             todo_routes.router,
         ],

@@ -9,15 +9,26 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.identification.cases.lookup import HouseholdRow
 from services.identification.cases.opening import CaseAlreadyOpen, open_manual_case
 from shared import clock
+from shared.db import fetch_all
 from shared.event_types import VISIT_RECORDED
 from shared.events import EventConsumer, EventRecord, notify
 
 # What the case says of itself: no name, no detail of the household.
 DESCRIPTION = "每月走访发现新的风险 (a monthly visit found a new risk)"
+
+# The households of a batch's visits, in one statement.
+_HOUSEHOLDS = text(
+    "SELECT h.county_code, h.household_id, h.region_code, h.category, h.head_name"
+    " FROM households h"
+    " JOIN unnest(CAST(:counties AS text[]), CAST(:ids AS text[])) AS t(county_code, household_id)"
+    " ON h.county_code = t.county_code AND h.household_id = t.household_id"
+)
 
 
 async def open_cases_for_visits(
@@ -26,16 +37,20 @@ async def open_cases_for_visits(
     """Open a case for each visit in `events` that found a new risk and whose
     household has none open; return how many were opened. One case per visit
     at most, so a loop over the few visits of a batch that found a risk."""
+    risky = [e for e in events if e.type == VISIT_RECORDED and e.payload.get("new_risk")]
+    if not risky:
+        return 0
+    params = {
+        "counties": [e.payload["county_code"] for e in risky],
+        "ids": [e.payload["household_id"] for e in risky],
+    }
+    rows = await fetch_all(session, _HOUSEHOLDS, params, into=HouseholdRow)
+    households = {(h.county_code, h.household_id): h for h in rows}
     opened = 0
-    for event in events:
+    for event in risky:
         p = event.payload
-        if event.type != VISIT_RECORDED or not p.get("new_risk"):
-            continue
-        household = {
-            "county_code": p["county_code"],
-            "household_id": p["household_id"],
-            "region_code": p["region_code"],
-        }
+        # A visit is recorded only for a household of the table (recording.py reads it).
+        household = households[(p["county_code"], p["household_id"])]
         try:
             await open_manual_case(
                 session,

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.identification.cases.lookup import HouseholdRow
 from shared.errors import Conflict, invalid
 from shared.event_types import CASE_OPENED, CASE_WARNINGS_ATTACHED, WARNING_ACCEPTED
 from shared.events import EventConsumer, EventRecord, announce, notify
@@ -167,7 +168,7 @@ class CaseAlreadyOpen(Conflict):
 async def open_manual_case(
     session: AsyncSession,
     *,
-    household: dict[str, Any],
+    household: HouseholdRow,
     source: str,
     found_on: date,
     description: str,
@@ -195,9 +196,9 @@ async def open_manual_case(
         ),
         {
             "case_id": case_id,
-            "county_code": household["county_code"],
-            "household_id": household["household_id"],
-            "region_code": household["region_code"],
+            "county_code": household.county_code,
+            "household_id": household.household_id,
+            "region_code": household.region_code,
             "source": source,
             "description": description,
             "risk_types": risk_types,
@@ -212,7 +213,7 @@ async def open_manual_case(
                 "SELECT case_id FROM cases WHERE county_code = :county_code"
                 " AND household_id = :household_id AND state = 'open'"
             ),
-            {"county_code": household["county_code"], "household_id": household["household_id"]},
+            {"county_code": household.county_code, "household_id": household.household_id},
         )
         raise CaseAlreadyOpen(
             f"The household already has the open case {existing}.",
@@ -220,9 +221,9 @@ async def open_manual_case(
         )
     payload = {
         "case_id": str(case_id),
-        "household_id": household["household_id"],
-        "county_code": household["county_code"],
-        "region_code": household["region_code"],
+        "household_id": household.household_id,
+        "county_code": household.county_code,
+        "region_code": household.region_code,
         "source": source,
         "opened_on": found_on.isoformat(),
         "deadline": deadline.isoformat(),
@@ -232,7 +233,7 @@ async def open_manual_case(
         session,
         type=CASE_OPENED,
         aggregate=("case", str(case_id)),
-        county_code=household["county_code"],
+        county_code=household.county_code,
         actor=actor,
         payload=payload,
         details={"source": source, "found_on": found_on.isoformat()},

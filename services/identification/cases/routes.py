@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -121,7 +120,7 @@ async def post_case(body: ManualClueIn, session: SessionDep, principal: Staff) -
     today = clock.today()
     case_id = await open_manual_case(
         session,
-        household=asdict(household),  # opening.py reads a mapping
+        household=household,
         source=body.source,
         found_on=body.found_on,
         description=body.description,

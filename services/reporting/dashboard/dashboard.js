@@ -1,33 +1,24 @@
 // The reporting dashboard (统计看板): reads the figures from the JSON endpoints
-// with the viewer's token and fills the page. No framework, no build step.
+// with the viewer's token and fills the page. No framework, no build step; the
+// token, the login form, the requests and the error texts are the shared shell
+// (../page.js).
 //
-// The token comes from the URL fragment (#token=wx_..., never sent to the
-// server) or the login box and stays in sessionStorage. The region shown is
-// `#region=CODE` (default: the viewer's scope); drilling down pushes a new
-// fragment, so the browser's back button goes back up.
+// The region shown is `#region=CODE` (default: the viewer's scope); drilling
+// down pushes a new fragment, so the browser's back button goes back up.
 //
 // Every number carries data-figure="<path>" (e.g. "cases.overdue",
 // "regions.610326100000.cases.due_soon"); the browser test compares them with
-// the JSON. body[data-state] is "loading", "ready" or "error".
+// the JSON. body[data-state] is "loading", "ready", "login" or "error".
 
-const body = document.body;
-const API = body.dataset.api;
-const TOKEN_KEY = "warnex.dashboard.token";
-const $ = (id) => document.getElementById(id);
+import { $, api, el, formatInt, fragment, start } from "../page.js";
 
 const state = {
-  token: sessionStorage.getItem(TOKEN_KEY),
   labels: null,
   scope: null, // {code, name}: the viewer's own region
   names: new Map(), // region code -> name, learnt from the responses
-  run: 0, // the latest render; older ones drop their results
 };
 
 // ---- formatting (the browser test formats the JSON the same way) ----------
-
-function formatInt(n) {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
 
 /** A fraction 0..1 as a percentage with `decimals` places, half up; "—" when null. */
 function formatRate(x, decimals = 1) {
@@ -43,19 +34,6 @@ function formatDays(x) {
 const FORMATS = { int: formatInt, rate: formatRate, days: formatDays };
 
 // ---- small DOM helpers ------------------------------------------------------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    // Through the CSSOM: the Content-Security-Policy refuses style attributes.
-    else if (key === "style") Object.assign(node.style, value);
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 function figure(path, text, tag = "span", attrs = {}) {
   return el(tag, { "data-figure": path, text, ...attrs });
@@ -92,156 +70,38 @@ function chain(scopeCode, code) {
   return LEVELS.slice(top, bottom + 1).map(([, , end]) => code.slice(0, end).padEnd(12, "0"));
 }
 
-// ---- the fragment -----------------------------------------------------------
-
-function fragment() {
-  return new URLSearchParams(location.hash.slice(1));
-}
-
-/** Moves a token from the fragment into sessionStorage and out of the address bar. */
-function takeTokenFromFragment() {
-  const params = fragment();
-  const token = params.get("token");
-  if (!token) return;
-  params.delete("token");
-  saveToken(token);
-  const rest = params.toString();
-  history.replaceState(null, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
-}
-
-function saveToken(token) {
-  state.token = token.trim();
-  sessionStorage.setItem(TOKEN_KEY, state.token);
-}
-
-function forgetToken() {
-  state.token = null;
-  sessionStorage.removeItem(TOKEN_KEY);
-}
-
-// ---- requests -----------------------------------------------------------------
-
-class ApiError extends Error {
-  constructor(status, problem) {
-    super(problem?.detail || `HTTP ${status}`);
-    this.status = status;
-  }
-}
-
-async function api(path, params = {}) {
-  const url = new URL(API + path, location.origin);
-  for (const [key, value] of Object.entries(params)) {
-    if (value) url.searchParams.set(key, value);
-  }
-  let response;
-  try {
-    response = await fetch(url, {
-      headers: { Authorization: `Bearer ${state.token}`, Accept: "application/json" },
-      cache: "no-store",
-    });
-  } catch {
-    throw new ApiError(0, null);
-  }
-  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
-  return response.json();
-}
-
-async function loadLabels() {
-  const response = await fetch(body.dataset.labels);
-  if (!response.ok) throw new ApiError(response.status, null);
-  return response.json();
-}
-
-function messageFor(error) {
-  switch (error.status) {
-    case 0:
-      return "无法连接统计服务，请检查网络后刷新页面。";
-    case 401:
-      return "访问令牌无效、已过期或已被撤销，请重新输入令牌。";
-    case 403:
-      return "当前账号无权查看统计数据（需要查看者或工作人员账号）。";
-    case 404:
-      return "该区域不存在，或不在您的查看范围内。";
-    case 422:
-      return "区域代码格式不正确（应为12位行政区划代码）。";
-    default:
-      return `统计服务暂时无法应答（HTTP ${error.status}），请稍后重试。`;
-  }
-}
-
-// ---- page states ------------------------------------------------------------
-
-function showMessage(text) {
-  $("message").textContent = text;
-  $("message").hidden = !text;
-}
-
-function showLogin(text = "") {
-  body.dataset.state = "login";
-  showMessage(text);
-  $("board").hidden = true;
-  $("logout").hidden = true;
-  $("login").hidden = false;
-  $("login").elements.token.focus();
-}
-
-function showError(error) {
-  if (error.status === 401) {
-    forgetToken();
-    showLogin(messageFor(error));
-    return;
-  }
-  body.dataset.state = "error";
-  showMessage(error instanceof ApiError ? messageFor(error) : `页面出错：${error.message}`);
-  if (!(error instanceof ApiError)) console.error(error);
-}
-
 // ---- rendering ------------------------------------------------------------------
 
-async function render() {
-  const run = ++state.run;
-  if (!state.token) {
-    showLogin();
-    return;
+async function load(labels) {
+  state.labels = labels;
+  let own = null;
+  if (!state.scope) {
+    // No region: the viewer's own scope, which is where the breadcrumb starts.
+    own = await api("/overview");
+    state.scope = { code: own.region, name: own.region_name };
+    state.names.set(own.region, own.region_name);
   }
-  body.dataset.state = "loading";
-  $("login").hidden = true;
-  $("logout").hidden = false;
-  try {
-    state.labels ??= await loadLabels();
-    let own = null;
-    if (!state.scope) {
-      // No region: the viewer's own scope, which is where the breadcrumb starts.
-      own = await api("/overview");
-      state.scope = { code: own.region, name: own.region_name };
-      state.names.set(own.region, own.region_name);
-    }
-    const region = fragment().get("region") || state.scope.code;
-    const hasChildren = levelOf(region) !== "village";
-    const [overview, flags, feeds, rows] = await Promise.all([
-      own?.region === region ? own : api("/overview", { region }),
-      api("/red_flags", { region }),
-      api("/feeds", { region }),
-      hasChildren ? api("/regions", { region }) : Promise.resolve(null),
-    ]);
-    state.names.set(overview.region, overview.region_name);
-    for (const row of rows?.items ?? []) state.names.set(row.region_code, row.region_name);
-    const crumbs = await breadcrumb(region);
-    if (run !== state.run) return; // a newer render has started
-    showMessage("");
+  const region = fragment().get("region") || state.scope.code;
+  const hasChildren = levelOf(region) !== "village";
+  const [overview, flags, feeds, rows] = await Promise.all([
+    own?.region === region ? own : api("/overview", { region }),
+    api("/red_flags", { region }),
+    api("/feeds", { region }),
+    hasChildren ? api("/regions", { region }) : Promise.resolve(null),
+  ]);
+  state.names.set(overview.region, overview.region_name);
+  for (const row of rows?.items ?? []) state.names.set(row.region_code, row.region_name);
+  const crumbs = await breadcrumb(region);
+  return () => {
     fillOverview(overview);
     fillRows(rows);
     fillObjects(overview.monitoring_objects);
     fillFlags(flags);
     fillFeeds(feeds.items);
     $("breadcrumb").replaceChildren(...crumbs);
-    $("board").hidden = false;
     $("board").dataset.region = overview.region;
     document.title = `${overview.region_name ?? overview.region} · 统计看板`;
-    body.dataset.state = "ready";
-  } catch (error) {
-    if (run === state.run) showError(error);
-  }
+  };
 }
 
 async function breadcrumb(region) {
@@ -439,32 +299,24 @@ function fillFeeds(items) {
 
 // ---- start ------------------------------------------------------------------------
 
-$("login").addEventListener("submit", (event) => {
-  event.preventDefault();
-  saveToken($("login").elements.token.value);
-  $("login").reset();
-  state.scope = null;
-  render();
-});
-
-$("logout").addEventListener("click", () => {
-  forgetToken();
-  state.scope = null;
-  state.names.clear();
-  history.pushState(null, "", location.pathname);
-  showLogin("已退出登录。");
-});
-
 // Drill down by clicking anywhere on a child region's row (the name is a link too).
 $("region-rows").addEventListener("click", (event) => {
   const row = event.target.closest("tr[data-region]");
   if (row && !event.target.closest("a")) location.hash = `region=${row.dataset.region}`;
 });
 
-window.addEventListener("hashchange", () => {
-  takeTokenFromFragment();
-  render();
+start({
+  load,
+  texts: {
+    service: "统计服务",
+    forbidden: "当前账号无权查看统计数据（需要查看者或工作人员账号）。",
+    notFound: "该区域不存在，或不在您的查看范围内。",
+  },
+  onLogin: () => {
+    state.scope = null;
+  },
+  onLogout: () => {
+    state.scope = null;
+    state.names.clear();
+  },
 });
-
-takeTokenFromFragment();
-render();

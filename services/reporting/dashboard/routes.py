@@ -12,15 +12,19 @@ holds none of its own.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
+from services.reporting.page.assets import (
+    Asset,
+    IfNoneMatch,
+    make_asset,
+    package_file,
+    serve_asset,
+)
 from shared import catalog
 from shared.catalog import FEED_STATE_LABELS, REGION_LEVEL_LABELS
 from shared.feeds import FEED_STATES
@@ -28,41 +32,9 @@ from shared.regions import LEVEL_DIGITS
 
 router = APIRouter(tags=["dashboard"])
 
-# The page's own policy: scripts, styles, images and requests from this origin only.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-cache",
-}
 
-
-@dataclass(frozen=True, slots=True)
-class Asset:
-    body: bytes
-    media_type: str
-    etag: str
-
-
-def make_asset(body: bytes, media_type: str) -> Asset:
-    """A page asset with its ETag (the to-do page serves its own the same way)."""
-    return Asset(body, media_type, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
-
-
-@cache
 def _file(name: str) -> Asset:
-    media_types = {
-        "index.html": "text/html; charset=utf-8",
-        "dashboard.js": "text/javascript; charset=utf-8",
-        "dashboard.css": "text/css; charset=utf-8",
-    }
-    body = resources.files("services.reporting.dashboard").joinpath(name).read_bytes()
-    return make_asset(body, media_types[name])
+    return package_file("services.reporting.dashboard", name)
 
 
 def dashboard_labels() -> dict[str, Any]:
@@ -82,17 +54,6 @@ def dashboard_labels() -> dict[str, Any]:
 def _labels() -> Asset:
     body = json.dumps(dashboard_labels(), ensure_ascii=False, separators=(",", ":"))
     return make_asset(body.encode(), "application/json")
-
-
-def serve_asset(asset: Asset, if_none_match: str | None) -> Response:
-    """`asset` with the page's security headers, or 304 when the client has it."""
-    headers = SECURITY_HEADERS | {"ETag": asset.etag}
-    if if_none_match is not None and asset.etag in {t.strip() for t in if_none_match.split(",")}:
-        return Response(status_code=304, headers=headers)
-    return Response(asset.body, media_type=asset.media_type, headers=headers)
-
-
-IfNoneMatch = Annotated[str | None, Header(include_in_schema=False)]
 
 
 @router.get("/dashboard", summary="The dashboard page (no token: it asks for one)")

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from services.reporting.dashboard.routes import Asset, IfNoneMatch, make_asset, serve_asset
+from services.reporting.page.assets import (
+    Asset,
+    IfNoneMatch,
+    make_asset,
+    package_file,
+    serve_asset,
+)
 from services.reporting.todo.schemas import Todo
 from services.reporting.todo.worklist import worklist
 from shared import catalog, clock
@@ -51,17 +56,8 @@ async def get_worklist(
     return await worklist(session, region_code=scope, today=clock.today(), limit=limit)
 
 
-_MEDIA_TYPES = {
-    "index.html": "text/html; charset=utf-8",
-    "todo.js": "text/javascript; charset=utf-8",
-    "todo.css": "text/css; charset=utf-8",
-}
-
-
-@cache
 def _file(name: str) -> Asset:
-    body = resources.files("services.reporting.todo").joinpath(name).read_bytes()
-    return make_asset(body, _MEDIA_TYPES[name])
+    return package_file("services.reporting.todo", name)
 
 
 def todo_labels() -> dict[str, Any]:

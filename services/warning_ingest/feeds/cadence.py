@@ -190,11 +190,19 @@ def _warning_type_entry(code: str) -> dict[str, Any]:
     kind = WARNING_TYPES[code]
     feeds = get_policy().feeds
     required = required_fields(code)
+    cadence = feeds.cadence_days.get(code) if kind.kind == "periodic" else None
+    by_population = feeds.population_cadence_days.get(code)
+    if by_population is not None:
+        # Each population is a feed due apart (shared/feeds.py): the one cadence
+        # shown is the most demanding a department must meet, the shortest.
+        cadence = min(by_population.values())
+        by_population = dict(by_population)
     return {
         "code": code,
         "label": kind.label,
         "kind": kind.kind,
-        "cadence_days": feeds.cadence_days.get(code) if kind.kind == "periodic" else None,
+        "cadence_days": cadence,
+        "cadence_days_by_population": by_population,
         "late_after_days": feeds.late_record_days if kind.event_dated else None,
         "required_fields": required,
         "optional_fields": [f for f in RECORD_FIELDS if f not in required],

@@ -49,7 +49,15 @@ class WarningTypeOut(BaseModel):
     code: str
     label: str
     kind: Literal["periodic", "event"]
-    cadence_days: int | None = Field(description="Periodic types: days between pushes")
+    cadence_days: int | None = Field(
+        description="Periodic types: days between pushes; for a type with a cadence per "
+        "population, the shortest of them (the most demanding one the department must meet)"
+    )
+    cadence_days_by_population: dict[str, int] | None = Field(
+        description="Types the policy tracks per population: population "
+        "(monitored_and_alleviated, general) -> days between pushes, each population a "
+        "feed due on its own; null for every other type"
+    )
     late_after_days: int | None = Field(
         description="Event-dated types: a record whose event_date is more days before it "
         "arrives is accepted but marked late"

@@ -176,3 +176,19 @@ async def test_the_dashboard_links_to_the_to_do_page(server, page):
     await page.click('a[href="/reporting/v1/todo"]')
     await page.wait_for_selector(f'{READY} #board[data-region="{COUNTY}"]', timeout=15_000)
     assert urlsplit(page.url).path == "/reporting/v1/todo"
+
+
+async def test_logging_out_asks_for_a_token_and_logging_in_shows_the_list_again(server, page):
+    token = server.tokens["township_staff"]
+    await page.goto(f"{server.base_url}/reporting/v1/todo#token={token}")
+    await page.wait_for_selector(f'{READY} #board[data-region="{TOWN_B}"]', timeout=15_000)
+    await page.click("#logout")
+    await page.wait_for_selector('body[data-state="login"] #login:not([hidden])', timeout=15_000)
+    assert await page.text_content("#message") == "已退出登录。"
+    assert not await page.is_visible("#board")
+    assert await page.evaluate("sessionStorage.length") == 0
+
+    await page.fill("#login input[name=token]", token)
+    await page.click("#login button")
+    await page.wait_for_selector(f'{READY} #board[data-region="{TOWN_B}"]', timeout=15_000)
+    assert not await page.is_visible("#message")

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
 from services.warning_ingest.records import FIELDS
 from shared.auth import issue_token
 from shared.catalog import DEPARTMENTS, WARNING_TYPES
+from shared.policy import get_policy
+from shared.settings import reset_settings
 
 CATALOG = "/ingest/v1/catalog"
 ALWAYS = ["source_record_id", "warning_type", "id_number", "name"]
@@ -39,6 +46,43 @@ async def test_periodic_types_carry_their_cadence(client, session):
     assert types["dibao"]["cadence_days"] == 15
     assert types["high_medical_expense"]["cadence_days"] == 10
     assert types["dibao"]["late_after_days"] is None
+
+
+async def test_a_type_with_a_cadence_per_population_shows_each_and_the_shortest(client, session):
+    types = types_by_code(await catalog(client, session))
+    medical = types["high_medical_expense"]
+    assert medical["cadence_days_by_population"] == {"monitored_and_alleviated": 10, "general": 30}
+    assert medical["cadence_days"] == 10
+    for code in ("dibao", "serious_illness", "disaster"):
+        assert types[code]["cadence_days_by_population"] is None, code
+
+
+@pytest.fixture
+def policy_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A deployment's policy file (WARNEX_POLICY_FILE), read by the next request."""
+    path = tmp_path / "policy.toml"
+    monkeypatch.setenv("WARNEX_POLICY_FILE", str(path))
+    reset_settings()
+    get_policy.cache_clear()
+    yield path
+    monkeypatch.delenv("WARNEX_POLICY_FILE")
+    reset_settings()
+    get_policy.cache_clear()
+
+
+async def test_a_policy_file_that_changes_the_population_cadences_changes_the_catalog(
+    client, session, policy_file
+):
+    policy_file.write_text(
+        "[feeds.population_cadence_days.high_medical_expense]\n"
+        "monitored_and_alleviated = 20\n"
+        "general = 7\n",
+        encoding="utf-8",
+    )
+    medical = types_by_code(await catalog(client, session))["high_medical_expense"]
+    assert medical["cadence_days_by_population"] == {"monitored_and_alleviated": 20, "general": 7}
+    # The shortest, whichever population it is, not the policy's plain cadence (10).
+    assert medical["cadence_days"] == 7
 
 
 async def test_event_dated_types_carry_their_late_limit(client, session):
@@ -94,3 +138,6 @@ async def test_the_catalog_needs_a_token(client):
 async def test_openapi_documents_the_feed_and_catalog_shapes(client):
     schemas = (await client.get("/ingest/v1/openapi.json")).json()["components"]["schemas"]
     assert {"FeedsOut", "FeedOut", "CatalogOut", "RecordFieldOut"} <= set(schemas)
+    fields = schemas["WarningTypeOut"]["properties"]
+    assert "shortest" in fields["cadence_days"]["description"]
+    assert "cadence_days_by_population" in schemas["WarningTypeOut"]["required"]
