@@ -49,8 +49,12 @@ async def open_cases_for_visits(
     opened = 0
     for event in risky:
         p = event.payload
-        # A visit is recorded only for a household of the table (recording.py reads it).
-        household = households[(p["county_code"], p["household_id"])]
+        # A visit is recorded only for a household of the table (recording.py
+        # reads it) and households are never deleted; should one be missing, the
+        # visit opens no case rather than stop the consumer for good.
+        household = households.get((p["county_code"], p["household_id"]))
+        if household is None:
+            continue
         try:
             await open_manual_case(
                 session,
