@@ -52,8 +52,9 @@ from tests.services.warning_ingest.webhooks.webhook_helpers import add_delivery
 # Routes that are infrastructure, not API: no row, no token needed.
 INFRA_SUFFIXES = ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
 INFRA_NAMES = ("/healthz", "/readyz", "/metrics")
-# Static pages and their assets (no data, no token): the dashboard and the to-do page.
-PAGE_ASSETS = ("/reporting/v1/dashboard", "/reporting/v1/todo")
+# Static pages and their assets (no data, no token): the dashboard, the to-do
+# page and the script both load.
+PAGE_ASSETS = ("/reporting/v1/dashboard", "/reporting/v1/todo", "/reporting/v1/page.js")
 
 
 def _walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, str]]:
