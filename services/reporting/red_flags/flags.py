@@ -53,6 +53,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,40 +67,30 @@ def _in_scope(column: str) -> str:
     return f"{column} >= CAST(:scope_from AS text) AND {column} < CAST(:scope_to AS text)"
 
 
-_ZERO_OBJECT_VILLAGES = text(
-    f"""
+_ZERO_OBJECT_VILLAGES = f"""
 SELECT r.code AS region_code, r.name AS region_name
 FROM regions r
 WHERE {_in_scope("r.code")} AND r.level = 'village'
   AND NOT EXISTS (SELECT 1 FROM monitoring_objects o
                   WHERE o.region_code = r.code AND o.status <> 'removed')
-ORDER BY r.code
 """
-)
 
-_NO_ALLEVIATED_VILLAGES = text(
-    f"""
+_NO_ALLEVIATED_VILLAGES = f"""
 SELECT r.code AS region_code, r.name AS region_name
 FROM summary_red_flag_villages v
 JOIN regions r ON r.code = v.region_code AND r.level = 'village'
 WHERE {_in_scope("v.region_code")} AND v.households > 0 AND v.poverty_alleviated = 0
-ORDER BY r.code
 """
-)
 
-_KEY_AREAS = text(
-    f"""
+_KEY_AREAS = f"""
 SELECT code AS region_code, name AS region_name, attributes
 FROM regions
 WHERE {_in_scope("code")} AND cardinality(attributes) > 0
-ORDER BY code
 """
-)
 
 # Persons at risk and persons are counted per village once, then summed per
 # town (every household lives in a village, so a town's rows are its villages').
-_HIGH_RATIO = text(
-    f"""
+_HIGH_RATIO = f"""
 WITH at_risk AS (
     SELECT region_code, sum(persons_at_risk) AS n FROM summary_red_flags
     WHERE {_in_scope("region_code")} AND persons_at_risk > 0
@@ -126,40 +117,58 @@ SELECT r.code AS region_code, r.name AS region_name, x.ratio
 FROM flagged x
 JOIN regions r ON r.code = x.code AND r.level IN ('town', 'village')
 WHERE {_in_scope("r.code")}
-ORDER BY r.code
 """
-)
 
-_HOUSEHOLD_COUNTS = text(
-    f"""
-SELECT COALESCE(sum(households) FILTER (
+_HOUSEHOLD_COUNTS = f"""
+SELECT CAST(COALESCE(sum(households) FILTER (
            WHERE off_system_from <= CAST(:today AS date)
-             AND CAST(:today AS date) < off_system_until), 0) AS off_system_households,
-       COALESCE(sum(households) FILTER (WHERE should_include), 0) AS should_include_households
+             AND CAST(:today AS date) < off_system_until), 0) AS bigint) AS off_system_households,
+       CAST(COALESCE(sum(households) FILTER (WHERE should_include), 0) AS bigint)
+           AS should_include_households
 FROM summary_red_flags
 WHERE {_in_scope("region_code")} AND persons_at_risk = 0
 """
+
+
+# The five parts in one statement, each list built as JSON by the database in
+# code order: a province's answer lists some 30,000 villages, and building a
+# dict, a model and JSON per row in Python cost more than the queries.
+def _json_list(sql: str) -> str:
+    return f"SELECT coalesce(json_agg(x ORDER BY x.region_code), '[]')::text FROM ({sql}) x"
+
+
+_RED_FLAGS = text(
+    f"""
+SELECT ({_json_list(_ZERO_OBJECT_VILLAGES)}) AS zero_object_villages,
+       ({_json_list(_HIGH_RATIO)}) AS high_ratio_regions,
+       counts.off_system_households, counts.should_include_households,
+       ({_json_list(_NO_ALLEVIATED_VILLAGES)}) AS no_alleviated_villages,
+       ({_json_list(_KEY_AREAS)}) AS key_area_regions
+FROM ({_HOUSEHOLD_COUNTS}) counts
+"""
+)
+_LISTS = (
+    "zero_object_villages",
+    "high_ratio_regions",
+    "no_alleviated_villages",
+    "key_area_regions",
 )
 
 
 async def red_flags(session: AsyncSession, *, region_code: str, today: date) -> dict[str, Any]:
-    """The red flags of `region_code` as of `today` (five statements, on the
-    regions and the summaries)."""
+    """The red flags of `region_code` as of `today`, in one statement; the
+    lists come as JSON fragments (`orjson.Fragment`) for the answer to embed."""
     scope_from, scope_to = scope_range(region_code)
-    scope = {"scope_from": scope_from, "scope_to": scope_to}
-    high_ratio = get_policy().red_flags.high_ratio
-    villages = await session.execute(_ZERO_OBJECT_VILLAGES, scope)
-    high = await session.execute(_HIGH_RATIO, scope | {"high_ratio": high_ratio})
-    counts = (await session.execute(_HOUSEHOLD_COUNTS, scope | {"today": today})).one()
-    no_alleviated = await session.execute(_NO_ALLEVIATED_VILLAGES, scope)
-    key_areas = await session.execute(_KEY_AREAS, scope)
-    return {
-        "zero_object_villages": [dict(r) for r in villages.mappings()],
-        "high_ratio_regions": [dict(r) for r in high.mappings()],
-        "off_system_households": counts.off_system_households,
-        "should_include_households": counts.should_include_households,
-        "no_alleviated_villages": [dict(r) for r in no_alleviated.mappings()],
-        "key_area_regions": [
-            {**r, "attributes": list(r["attributes"])} for r in key_areas.mappings()
-        ],
-    }
+    row = (
+        await session.execute(
+            _RED_FLAGS,
+            {
+                "scope_from": scope_from,
+                "scope_to": scope_to,
+                "high_ratio": get_policy().red_flags.high_ratio,
+                "today": today,
+            },
+        )
+    ).one()
+    flags = row._asdict()
+    return flags | {name: orjson.Fragment(flags[name]) for name in _LISTS}

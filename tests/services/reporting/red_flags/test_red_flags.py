@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import text
 
+from services.reporting.red_flags.schemas import RedFlags
 from services.reporting.red_flags.summary import recount_counties
 from services.reporting.summaries import recount
 from shared import clock
@@ -148,6 +149,10 @@ async def _flags(client, headers, **params) -> dict:
     response = await client.get(RED_FLAGS, params=params, headers=headers)
     assert response.status_code == 200, response.text
     body = response.json()
+    # The answer is written from the database's JSON, not through the model:
+    # it must still be exactly what `RedFlags` documents.
+    assert list(body) == list(RedFlags.model_fields)
+    assert RedFlags.model_validate(body).model_dump() == body
     return body
 
 
