@@ -12,7 +12,11 @@ AsyncClient tasks, one connection each, post `{"records": [one record]}` to
 `POST /ingest/v1/batches` (distinct `source_record_id`s, persons of the
 registry) back to back for `--seconds`. Latencies are measured client-side;
 `errors` counts answers other than 2xx and exceptions (`rate_limited` the 429s
-among them).
+among them). `cpu_ms_per_push` and `cpu_ms_per_baseline` split the CPU each
+answer cost between the server's processes, PostgreSQL's, this load
+generator's and the whole machine's (user + system time over the phase,
+per answered request): rps can be no more than the cores over the machine's
+CPU per answer.
 
 Baseline, measured in the same run by the same 50 tasks for the same time:
 `GET /ingest/v1/healthz` (no authentication, no database), so `rps` reads
@@ -48,6 +52,7 @@ from typing import Any
 import asyncpg
 import httpx
 import orjson
+import psutil
 from database import bench_database
 from ingest import START_JOBS, serve, settle, stop
 from ingest_push import _free_port
@@ -102,6 +107,20 @@ async def prepare(
     return tokens
 
 
+async def set_database_settings(url: str, settings: list[str]) -> None:
+    """ALTER DATABASE ... SET each NAME=VALUE, for the server's new connections."""
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        name = await conn.fetchval("SELECT current_database()")
+        for setting in settings:
+            key, _, value = setting.partition("=")
+            if not key.replace("_", "").isalnum():
+                raise SystemExit(f"not a setting name: {key}")
+            await conn.execute(f"ALTER DATABASE \"{name}\" SET {key} = '{value}'")
+    finally:
+        await conn.close()
+
+
 def record(task: int, n: int, clients: int, persons: int) -> dict[str, Any]:
     """The n-th record of a task: a registered person, a distinct source_record_id."""
     person = (n * clients + task) % persons
@@ -148,6 +167,43 @@ async def drive(base: str, clients: int, seconds: float, send: Send) -> tuple[Ta
     return tally, time.perf_counter() - started
 
 
+def _cpu(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:  # gone meanwhile: its time is not counted
+        return 0.0
+    return float(times.user + times.system)
+
+
+def cpu_seconds(server_pid: int, postmaster_pid: int) -> dict[str, float]:
+    """Cumulative CPU seconds (user + system) of the server's processes, of the
+    bench database's PostgreSQL (its postmaster and every backend), of this
+    load generator, and of the whole machine (every core, less idle and I/O
+    wait; other work on the machine included)."""
+    server = psutil.Process(server_pid)
+    postmaster = psutil.Process(postmaster_pid)
+    machine = psutil.cpu_times()
+    return {
+        "server": sum(map(_cpu, [server, *server.children(recursive=True)])),
+        "postgres": sum(map(_cpu, [postmaster, *postmaster.children(recursive=True)])),
+        "load_generator": time.process_time(),
+        "machine": sum(machine) - machine.idle - getattr(machine, "iowait", 0.0),
+    }
+
+
+async def postmaster_pid(conn: asyncpg.Connection) -> int:
+    """The pid of the server `conn` is connected to (its postmaster.pid file)."""
+    data_directory = await conn.fetchval("SHOW data_directory")
+    return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+
+
+def cpu_per_request(
+    before: dict[str, float], after: dict[str, float], requests: int
+) -> dict[str, float]:
+    """Milliseconds of CPU per answered request, by whose CPU it was."""
+    return {k: round((after[k] - before[k]) * 1000 / max(1, requests), 3) for k in before}
+
+
 def figures(tally: Tally, elapsed: float) -> dict[str, float]:
     ordered = sorted(tally.times_ms) or [0.0]
 
@@ -181,6 +237,7 @@ async def measure(
         conn = await asyncpg.connect(plain_url(url))
         try:
             await settle(conn, jobs=START_JOBS if workers else 0)
+            database_pid = await postmaster_pid(conn)
         finally:
             await conn.close()
 
@@ -198,9 +255,12 @@ async def measure(
             )
 
         print(f"healthz from {clients} clients for {seconds} s", file=sys.stderr, flush=True)
+        before = cpu_seconds(server.pid, database_pid)
         baseline, baseline_elapsed = await drive(base, clients, seconds, health)
+        between = cpu_seconds(server.pid, database_pid)
         print(f"pushes from {clients} clients for {seconds} s", file=sys.stderr, flush=True)
         pushes, elapsed = await drive(base, clients, seconds, push)
+        after = cpu_seconds(server.pid, database_pid)
     finally:
         stop(server, log)
     result = figures(pushes, elapsed)
@@ -218,6 +278,11 @@ async def measure(
         "ratio_to_baseline": round(result["rps"] / base_figures["rps"], 3)
         if base_figures["rps"]
         else None,
+        # Where each answer's CPU went: rps is bounded by the cores over the
+        # CPU an answer costs everyone on the machine.
+        "cpu_ms_per_push": cpu_per_request(between, after, len(pushes.times_ms)),
+        "cpu_ms_per_baseline": cpu_per_request(before, between, len(baseline.times_ms)),
+        "cores": psutil.cpu_count(),
     }
 
 
@@ -235,6 +300,8 @@ def bench(args: argparse.Namespace, workdir: Path, url: str) -> dict[str, Any]:
     reset_settings()
     print(f"loading a registry of {args.households} households", file=sys.stderr, flush=True)
     tokens = asyncio.run(prepare(url, args.households, args.clients, workdir, secret))
+    if args.db_setting:
+        asyncio.run(set_database_settings(url, args.db_setting))
     outcome = asyncio.run(
         measure(
             env,
@@ -251,6 +318,7 @@ def bench(args: argparse.Namespace, workdir: Path, url: str) -> dict[str, Any]:
         "seconds": args.seconds,
         "workers": args.workers,
         "processes": args.processes,
+        "db_settings": args.db_setting,
         **outcome,
         "target_rps": 200,
     }
@@ -276,6 +344,13 @@ def main() -> None:
         type=int,
         default=1,
         help="server processes on the port (`warnex serve --workers N`; default 1)",
+    )
+    parser.add_argument(
+        "--db-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL setting for the bench's database (ALTER DATABASE ... SET), repeatable",
     )
     args = parser.parse_args()
     if not 0 < args.seconds <= 600 or not 0 < args.clients <= 500:
