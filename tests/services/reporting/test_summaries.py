@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from services.reporting.buckets import BUCKETS, bucket_params
-from services.reporting.figures import Grouping, Period, _median, figures_by_group
+from services.reporting.figures import MEDIANS, Grouping, Period, figures_by_group
 from services.reporting.summaries import SUMMARIES, _on_events, recount, refresh_all
 from shared import clock
 from shared.db import Database
@@ -272,14 +272,21 @@ def test_a_period_ending_today_reads_its_year_less_what_is_still_to_come():
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_median_of_a_histogram_is_the_median_of_its_values(seed):
+async def test_median_of_a_histogram_is_the_median_of_its_values(session, seed):
     chooser = random.Random(seed)
-    values = [chooser.randrange(0, 40) for _ in range(chooser.randrange(1, 30))]
-    histogram: dict[int, int] = {}
-    for value in values:
-        histogram[value] = histogram.get(value, 0) + 1
-    assert _median(histogram) == pytest.approx(statistics.median(values))
-    assert _median({}) is None
+    groups = {g: [chooser.randrange(0, 40) for _ in range(chooser.randrange(1, 30))] for g in "ab"}
+    histogram = [(g, day, values.count(day)) for g, values in groups.items() for day in set(values)]
+    rows = await session.execute(
+        text(
+            "WITH histogram AS (SELECT * FROM unnest(CAST(:g AS text[]), CAST(:days AS int[]),"
+            f" CAST(:n AS bigint[])) AS h(g, days, n)), {MEDIANS}"
+            " SELECT g, median_days FROM medians"
+        ),
+        {"g": [h[0] for h in histogram], "days": [h[1] for h in histogram],
+         "n": [h[2] for h in histogram]},
+    )  # fmt: skip
+    medians = {g: float(median) for g, median in rows}
+    assert medians == {g: pytest.approx(statistics.median(v)) for g, v in groups.items()}
 
 
 # ------------------------------------------------------------ on real commits
