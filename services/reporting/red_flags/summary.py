@@ -76,7 +76,12 @@ FROM unnest(CAST(:counties AS text[]), CAST(:households AS text[])) AS k(county_
 JOIN households h ON h.county_code = k.county_code AND h.household_id = k.household_id
 """
 
-# The households of `targets` decided as flags.py's docstring says.
+# The households of `targets` decided as flags.py's docstring says. Every part
+# is MATERIALIZED, computed once: on a young database whose statistics still
+# say "a few rows" (a registry just loaded, tables filling), the planner joins
+# them to the targets by nested loops, and an inlined part was computed again
+# for every target (2,000 households held the reporting consumer, and with it
+# every consumer, for up to 54 s in bench/soak.py).
 _DECIDE = """
 INSERT INTO red_flag_households (county_code, household_id, region_code, persons_at_risk,
     off_system_from, off_system_until, should_include)
@@ -89,7 +94,7 @@ lines AS (
     SELECT DISTINCT o.county_code, o.household_id FROM monitoring_objects o
     JOIN targets t ON t.county_code = o.county_code AND t.household_id = o.household_id
     WHERE o.status = 'risk_not_eliminated'
-), persons AS (
+), persons AS MATERIALIZED (
     SELECT m.county_code, m.household_id, count(*) AS n FROM members m
     JOIN at_risk a ON a.county_code = m.county_code AND a.household_id = m.household_id
     GROUP BY 1, 2
@@ -108,7 +113,7 @@ lines AS (
     FROM cases c
     JOIN warned w ON w.county_code = c.county_code AND w.household_id = c.household_id
     GROUP BY 1, 2
-), latest_visits AS (
+), latest_visits AS MATERIALIZED (
     SELECT DISTINCT ON (c.county_code, c.household_id)
            c.county_code, c.household_id, s.done_on,
            CAST(s.form ->> 'income_per_capita_yuan' AS numeric) AS income
@@ -117,13 +122,13 @@ lines AS (
     JOIN targets t ON t.county_code = c.county_code AND t.household_id = c.household_id
     WHERE s.step = 'household_visit'
     ORDER BY c.county_code, c.household_id, s.done_on DESC, s.recorded_at DESC
-), visited AS (
+), visited AS MATERIALIZED (
     SELECT v.county_code, v.household_id FROM latest_visits v
     WHERE v.income < COALESCE(
               (SELECT l.line FROM lines l WHERE l.year <= extract(year FROM v.done_on)
                ORDER BY l.year DESC LIMIT 1),
               (SELECT l.line FROM lines l ORDER BY l.year LIMIT 1))
-), latest_screenings AS (
+), latest_screenings AS MATERIALIZED (
     SELECT DISTINCT ON (s.county_code, s.household_id)
            s.county_code, s.household_id, s.screened_on, s.housing, s.drinking_water,
            s.schooling, s.income_band, s.civil_affairs_support
@@ -132,7 +137,7 @@ lines AS (
     JOIN targets t ON t.county_code = s.county_code AND t.household_id = s.household_id
     ORDER BY s.county_code, s.household_id, p.year DESC, p.starts_on DESC,
              p.created_at DESC, p.campaign_id
-), screened AS (
+), screened AS MATERIALIZED (
     SELECT x.county_code, x.household_id,
            COALESCE(x.civil_affairs_support = ANY(CAST(:off_system_support AS text[])), false)
                AS off_system,
