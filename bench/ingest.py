@@ -17,6 +17,11 @@ checked afterwards. The server's peak RSS (VmHWM) is read at that moment.
 Baseline (the physical floor), measured in the same run: a plain COPY of the
 same rows into an unindexed table of the warnings' shape.
 
+`cores_used` says, for the push (to its receipt) and for the catch-up after
+it, how many cores the server's processes, the bench database's PostgreSQL,
+this bench and the whole machine kept busy on average (bench/cpu.py): 1.0 for
+the server is one Python process running all the time.
+
 Target (issue 6): `ratio_to_floor` at most 8 for 100k records, on a 2-core
 machine. The last line printed is one JSON object with `records`, `seconds`,
 `records_per_s`, `floor_seconds`, `ratio_to_floor`, `peak_rss_mb` (and the
@@ -39,6 +44,7 @@ from typing import Any
 import asyncpg
 import httpx
 import orjson
+from cpu import cores_used, cpu_seconds, postmaster_pid
 from database import bench_database
 from ingest_push import _chunks, _free_port, _kib, floor_for, prepare, write_records
 
@@ -162,14 +168,18 @@ async def push_to_cases(env: dict[str, str], url: str, token: str, path: Path) -
     server = serve(env, port, log)
     try:
         await settle(conn)
+        database_pid = await postmaster_pid(conn)
+        cpu_at_start = cpu_seconds(server.pid, database_pid)
         started = time.perf_counter()
         # The push blocks in a thread; the connection for the poll is already open.
         response = await asyncio.to_thread(_post, port, token, path)
         received = time.perf_counter()
+        cpu_at_receipt = cpu_seconds(server.pid, database_pid)
         if response.status_code != 201:
             raise SystemExit(f"push failed: {response.status_code} {response.text[:300]}")
         caught_up = await until_cases(conn, started)
         done = time.perf_counter()
+        cpu_at_end = cpu_seconds(server.pid, database_pid)
         peak_kib = _kib(server.pid, "VmHWM")
     finally:
         stop(server, log)
@@ -195,6 +205,10 @@ async def push_to_cases(env: dict[str, str], url: str, token: str, path: Path) -
         "seconds": done - started,
         "peak_rss_mb": peak_kib / 1024,
         "consumers_caught_up_s": caught_up,
+        "cores_used": {
+            "push": cores_used(cpu_at_start, cpu_at_receipt, received - started),
+            "after_receipt": cores_used(cpu_at_receipt, cpu_at_end, done - received),
+        },
     }
 
 
@@ -233,6 +247,7 @@ def bench(records: int, households: int, workdir: Path, url: str) -> dict[str, A
         "cases": outcome["cases"],
         "warnings_attached": outcome["warnings_attached"],
         "consumers_caught_up_s": outcome["consumers_caught_up_s"],
+        "cores_used": outcome["cores_used"],
         "target_ratio_to_floor": 8,
     }
 

@@ -53,6 +53,7 @@ import asyncpg
 import httpx
 import orjson
 import psutil
+from cpu import cpu_per_request, cpu_seconds, postmaster_pid
 from database import bench_database
 from ingest import START_JOBS, serve, settle, stop
 from ingest_push import _free_port
@@ -165,43 +166,6 @@ async def drive(base: str, clients: int, seconds: float, send: Send) -> tuple[Ta
     started = time.perf_counter()
     await asyncio.gather(*(one(t) for t in range(clients)))
     return tally, time.perf_counter() - started
-
-
-def _cpu(process: psutil.Process) -> float:
-    try:
-        times = process.cpu_times()
-    except psutil.NoSuchProcess:  # gone meanwhile: its time is not counted
-        return 0.0
-    return float(times.user + times.system)
-
-
-def cpu_seconds(server_pid: int, postmaster_pid: int) -> dict[str, float]:
-    """Cumulative CPU seconds (user + system) of the server's processes, of the
-    bench database's PostgreSQL (its postmaster and every backend), of this
-    load generator, and of the whole machine (every core, less idle and I/O
-    wait; other work on the machine included)."""
-    server = psutil.Process(server_pid)
-    postmaster = psutil.Process(postmaster_pid)
-    machine = psutil.cpu_times()
-    return {
-        "server": sum(map(_cpu, [server, *server.children(recursive=True)])),
-        "postgres": sum(map(_cpu, [postmaster, *postmaster.children(recursive=True)])),
-        "load_generator": time.process_time(),
-        "machine": sum(machine) - machine.idle - getattr(machine, "iowait", 0.0),
-    }
-
-
-async def postmaster_pid(conn: asyncpg.Connection) -> int:
-    """The pid of the server `conn` is connected to (its postmaster.pid file)."""
-    data_directory = await conn.fetchval("SHOW data_directory")
-    return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
-
-
-def cpu_per_request(
-    before: dict[str, float], after: dict[str, float], requests: int
-) -> dict[str, float]:
-    """Milliseconds of CPU per answered request, by whose CPU it was."""
-    return {k: round((after[k] - before[k]) * 1000 / max(1, requests), 3) for k in before}
 
 
 def figures(tally: Tally, elapsed: float) -> dict[str, float]:

@@ -180,7 +180,16 @@ class EventRecord:
     payload: dict[str, Any]
 
 
-_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
+# With the lock, the batch's statements are planned for the batch in hand
+# (custom plans) for the rest of its transaction: a consumer binds arrays of
+# a few to 20,000 elements, and a plan cached for the small batches of a quiet
+# spell (a generic plan guesses ten) turns a big one's joins into nested loops
+# whose cost grows with the square of the batch (bench/soak.py: 20,000
+# households took the red-flag summary 12 s instead of 0.16 s).
+_TRY_LOCK = text(
+    "SELECT pg_try_advisory_xact_lock(:key),"
+    " set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
 # DO NOTHING on an existing row assigns no transaction id, so an idle poll
 # writes nothing and holds back nobody's xmin.
 _ENSURE_POSITION = text(

@@ -134,3 +134,23 @@ async def test_a_leading_consumer_holds_the_others_back_for_a_bounded_time(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_batch_is_planned_for_itself_and_only_inside_its_transaction(
+    fresh_db: Database,
+) -> None:
+    # A consumer's statements bind arrays as big as its batch: a plan cached for
+    # a few elements must not serve 20,000 (shared/events.py _TRY_LOCK).
+    modes: list[str] = []
+
+    async def handler(session: AsyncSession, events: list[EventRecord]) -> None:
+        modes.append(await session.scalar(text("SELECT current_setting('plan_cache_mode')")))
+
+    await emit_committed(fresh_db, 2)
+    consumer = EventConsumer("plans", handler)
+    async with asyncio.timeout(10):
+        while not modes:
+            await consumer.drain(fresh_db)
+    assert modes == ["force_custom_plan"]
+    async with fresh_db.transaction() as session:
+        assert await session.scalar(text("SELECT current_setting('plan_cache_mode')")) == "auto"

@@ -70,18 +70,24 @@ _OF_COUNTIES = """
 SELECT county_code, household_id, region_code FROM households
 WHERE county_code = ANY(CAST(:counties AS text[]))
 """
+# A probe per key (LIMIT 1), so that the planner counts one household per key:
+# a plain join's estimate assumes 200 distinct counties among the keys and
+# expects a handful of rows, and plans the rest for a handful.
 _OF_HOUSEHOLDS = """
 SELECT h.county_code, h.household_id, h.region_code
 FROM unnest(CAST(:counties AS text[]), CAST(:households AS text[])) AS k(county_code, household_id)
-JOIN households h ON h.county_code = k.county_code AND h.household_id = k.household_id
+CROSS JOIN LATERAL (
+    SELECT h.county_code, h.household_id, h.region_code FROM households h
+    WHERE h.county_code = k.county_code AND h.household_id = k.household_id
+    LIMIT 1
+) h
 """
 
 # The households of `targets` decided as flags.py's docstring says. Every part
-# is MATERIALIZED, computed once: on a young database whose statistics still
-# say "a few rows" (a registry just loaded, tables filling), the planner joins
-# them to the targets by nested loops, and an inlined part was computed again
-# for every target (2,000 households held the reporting consumer, and with it
-# every consumer, for up to 54 s in bench/soak.py).
+# is MATERIALIZED, computed once: should the planner misjudge the targets as
+# a few rows, it joins the parts to them by nested loops, and an inlined part
+# was computed again for every target (bench/soak.py: the reporting consumer,
+# and every consumer behind it, held for up to 54 s).
 _DECIDE = """
 INSERT INTO red_flag_households (county_code, household_id, region_code, persons_at_risk,
     off_system_from, off_system_until, should_include)
