@@ -5,7 +5,7 @@ writes: its entry in this index cost a 10,000-record chunk 83 of the store
 statement's 395 ms (bench/store_breakdown.py --drop-index ix_events_aggregate).
 
 Rebuilding the index reads the whole events table once, under a lock that
-blocks writes to it: minutes on a province's log, so run it in a quiet hour.
+blocks writes to it until it is built: run it in a quiet hour.
 
 Revision ID: 0018
 Revises: 0014
