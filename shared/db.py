@@ -258,8 +258,9 @@ class DriverStatement:
 
     For the hottest request paths only: SQLAlchemy's work around an execute
     costs about 90 µs of CPU here on top of asyncpg's own 30, paid by every
-    one-record push for each of its statements. Parameters are passed as they are (no SQLAlchemy type
-    processing, as `text()` without types does anyway); the driver's errors
+    one-record push for each of its statements. Parameters are passed as they
+    are (no SQLAlchemy type processing, as `text()` without types does anyway);
+    the driver's errors
     (asyncpg.PostgresError) reach the error handlers unwrapped."""
 
     def __init__(self, statement: TextClause) -> None:
