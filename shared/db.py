@@ -260,8 +260,8 @@ class DriverStatement:
     costs about 90 µs of CPU here on top of asyncpg's own 30, paid by every
     one-record push for each of its statements. Parameters are passed as they
     are (no SQLAlchemy type processing, as `text()` without types does anyway);
-    the driver's errors
-    (asyncpg.PostgresError) reach the error handlers unwrapped."""
+    the driver's errors (asyncpg.PostgresError) reach the error handlers
+    unwrapped."""
 
     def __init__(self, statement: TextClause) -> None:
         compiled = statement.compile(dialect=_ASYNCPG)
