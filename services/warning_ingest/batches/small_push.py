@@ -124,10 +124,10 @@ SELECT records::text, pg_notify('{CHANNEL}', '') FROM receipt
 
 # For the rest of the push's transaction, PostgreSQL plans the two statements
 # once per connection (a generic plan) instead of on every push: planning
-# their CTEs was about two thirds of the database's CPU per one-record push
-# (bench/push_rps.py, `cpu_ms_per_push.postgres` 1.65 -> 0.46-0.69 ms with
-# plan_cache_mode=force_generic_plan). Up to SMALL_PUSH_MAX records the plan
-# for a few rows, index probes all along, is the right one whatever the count.
+# their CTEs was most of the database's CPU per one-record push
+# (bench/push_rps.py `cpu_ms_per_push.postgres`: 1.41-1.85 ms before, 0.82-1.25
+# after). Up to SMALL_PUSH_MAX records the plan for a few rows, index probes
+# all along, is the right one whatever the count.
 _PLAN_ONCE = DriverStatement(
     text("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
 )
