@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from shared.db import Database
+from shared.db import Database, DriverStatement
 from shared.errors import install_error_handlers
 from shared.settings import STATEMENT_TIMEOUTS, Settings, reset_settings
 from tests.services.warning_ingest.ingest_helpers import department_headers, staff_headers
@@ -89,3 +89,24 @@ async def test_a_statement_past_its_timeout_is_a_503_problem(fresh_db: Database)
     problem = answer.json()
     assert problem["type"] == "urn:warnex:problem:database_busy"
     assert problem["errors"] == [] and problem["detail"]
+
+
+async def test_a_driver_statement_past_its_timeout_is_the_same_503_problem(fresh_db: Database):
+    # shared/db.py DriverStatement raises asyncpg's own error, not SQLAlchemy's.
+    app = FastAPI()
+    install_error_handlers(app)
+    sleep = DriverStatement(text("SELECT pg_sleep(:seconds)"))
+
+    @app.get("/slow")
+    async def slow() -> dict[str, str]:
+        async with fresh_db.transaction() as session:
+            await session.execute(text("SET LOCAL statement_timeout = '50ms'"))
+            await sleep.fetchrow(session, {"seconds": 2})
+        return {"status": "never"}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        answer = await client.get("/slow")
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert answer.json()["type"] == "urn:warnex:problem:database_busy"
