@@ -140,7 +140,7 @@ async def test_a_batch_is_planned_for_itself_and_only_inside_its_transaction(
     fresh_db: Database,
 ) -> None:
     # A consumer's statements bind arrays as big as its batch: a plan cached for
-    # a few elements must not serve 20,000 (shared/events.py _TRY_LOCK).
+    # a few elements must not serve 20,000 (shared/event_positions.py TRY_LOCK).
     modes: list[str] = []
 
     async def handler(session: AsyncSession, events: list[EventRecord]) -> None:

@@ -70,7 +70,20 @@ def test_an_unknown_caller_in_the_timeouts_stops_start_up():
     }
 
 
-async def test_a_statement_past_its_timeout_is_a_503_problem(fresh_db: Database):
+_SLEEP = DriverStatement(text("SELECT pg_sleep(:seconds)"))
+
+
+async def _through_sqlalchemy(session) -> None:
+    await session.execute(text("SELECT pg_sleep(2)"))
+
+
+async def _through_the_driver(session) -> None:
+    # shared/db.py DriverStatement raises asyncpg's own error, not SQLAlchemy's.
+    await _SLEEP.fetchrow(session, {"seconds": 2})
+
+
+@pytest.mark.parametrize("sleep", [_through_sqlalchemy, _through_the_driver])
+async def test_a_statement_past_its_timeout_is_a_503_problem(fresh_db: Database, sleep):
     app = FastAPI()
     install_error_handlers(app)
 
@@ -78,7 +91,7 @@ async def test_a_statement_past_its_timeout_is_a_503_problem(fresh_db: Database)
     async def slow() -> dict[str, str]:
         async with fresh_db.transaction() as session:
             await session.execute(text("SET LOCAL statement_timeout = '50ms'"))
-            await session.execute(text("SELECT pg_sleep(2)"))
+            await sleep(session)
         return {"status": "never"}
 
     transport = httpx.ASGITransport(app=app)
@@ -89,24 +102,3 @@ async def test_a_statement_past_its_timeout_is_a_503_problem(fresh_db: Database)
     problem = answer.json()
     assert problem["type"] == "urn:warnex:problem:database_busy"
     assert problem["errors"] == [] and problem["detail"]
-
-
-async def test_a_driver_statement_past_its_timeout_is_the_same_503_problem(fresh_db: Database):
-    # shared/db.py DriverStatement raises asyncpg's own error, not SQLAlchemy's.
-    app = FastAPI()
-    install_error_handlers(app)
-    sleep = DriverStatement(text("SELECT pg_sleep(:seconds)"))
-
-    @app.get("/slow")
-    async def slow() -> dict[str, str]:
-        async with fresh_db.transaction() as session:
-            await session.execute(text("SET LOCAL statement_timeout = '50ms'"))
-            await sleep.fetchrow(session, {"seconds": 2})
-        return {"status": "never"}
-
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        answer = await client.get("/slow")
-    assert answer.status_code == 503
-    assert answer.headers["retry-after"] == "5"
-    assert answer.json()["type"] == "urn:warnex:problem:database_busy"
